@@ -1,0 +1,40 @@
+# Every target sets itself up: a fresh clone needs only `make demo` or `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DATA    ?= data/gia_lai_2024
+WEEK    ?= 2024-W10
+APT_PKGS := ffmpeg espeak-ng sox liquidsoap chromium
+
+.PHONY: demo test bench clean setup system-deps
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps
+
+# Debian packages the real-client tests and audio need; installed only when missing.
+system-deps:
+	@missing=""; \
+	for p in ffmpeg espeak-ng sox liquidsoap chromium; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: setup
+	$(BIN)/loa plan --data $(DATA) --week $(WEEK) --out . --report reports
+
+test: setup
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: setup
+	$(BIN)/python benchmarks/bench_plan.py --data $(DATA) --week $(WEEK) --runs 3
+
+clean:
+	rm -rf calendars/2* audio_manifests/2* reports .pytest_cache build *.egg-info

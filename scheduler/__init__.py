@@ -1,0 +1,1 @@
+"""loa: weekly broadcast scheduling for commune loudspeaker systems."""

@@ -1,0 +1,358 @@
+"""Pure domain objects of `loa`: what a dataset says and what a solved week is.
+
+No I/O and no solver here, so every other module (loader, model, checker, exporters) can share
+these types without depending on each other. Times of day are integer minutes from local
+midnight (0..1440); weekdays are ISO-style integers 0=Monday .. 6=Sunday; every datetime is a
+naive local wall-clock time in `TIMEZONE`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Mapping
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_TYPES = ("weekday", "sunday", "holiday", "market")
+SITE_KINDS = ("urban", "rural")
+TECHNOLOGIES = ("wired", "fm", "ip")
+RELAY_MODES = ("live", "deferred")
+TOPICS = range(1, 11)  # the ten content areas of the plan, section II
+
+
+# --------------------------------------------------------------------------- dataset side
+
+
+@dataclass(frozen=True)
+class Area:
+    """A node of the administrative tree (province, district, commune, ward, town...)."""
+
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    code: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One loudspeaker system (commune station) and the people within its earshot."""
+
+    id: str
+    name: str
+    area_id: str
+    kind: str  # urban | rural: selects the policy defaults
+    technology: str  # wired | fm | ip
+    population: int
+    languages: tuple[str, ...]
+    profile_id: str
+    market_days: tuple[int, ...] = ()
+    sync_group: str | None = None
+    has_station: bool = True
+    population_source: str = ""
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """From this moment on (until the next point) `value` of the people can hear the speakers.
+
+    `anchor` is "clock" (offset from midnight), "sunrise" or "sunset" (offset from the sun
+    event at the site's coordinates on that date), so farm curves follow the season by themselves.
+    """
+
+    anchor: str
+    offset_min: int
+    value: float
+
+
+@dataclass(frozen=True)
+class Season:
+    """Curves that replace the profile's base curves in some months (e.g. coffee harvest)."""
+
+    name: str
+    months: tuple[int, ...]
+    curves: Mapping[str, tuple[CurvePoint, ...]]
+
+
+@dataclass(frozen=True)
+class AudienceProfile:
+    """Work-and-life habits of a community: availability by day type, season and month."""
+
+    id: str
+    name: str
+    curves: Mapping[str, tuple[CurvePoint, ...]]  # day type -> step curve
+    seasons: tuple[Season, ...] = ()
+    month_factor: Mapping[int, float] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A programme of VOV, VTV or the provincial station that sites must (or may) carry."""
+
+    id: str
+    source: str
+    title: str
+    days: tuple[int, ...]
+    start_min: int
+    duration_s: int
+    mode: str  # live | deferred
+    max_delay_min: int
+    mandatory: bool
+    language: str
+    stream_url: str | None = None
+    scope: tuple[str, ...] = ()  # area ids; empty = every site
+    site_kinds: tuple[str, ...] = SITE_KINDS
+
+    @property
+    def duration_min(self) -> int:
+        return -(-self.duration_s // 60)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A recorded PAR item in one language, to air a number of times a week."""
+
+    id: str
+    title: str
+    topic: int
+    language: str
+    audio: str  # path relative to the dataset folder
+    duration_s: int  # probed from the audio file by the loader
+    min_plays: int
+    max_plays: int
+    priority: int
+    valid_from: date | None = None
+    valid_to: date | None = None
+    scope: tuple[str, ...] = ()  # area ids; empty = every site
+    min_gap_min: int | None = None  # None = the policy's segment_min_gap_minutes
+    note: str = ""
+
+    @property
+    def duration_min(self) -> int:
+        return -(-self.duration_s // 60)
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """A period with no broadcasting at all (mourning day, local event), relays included."""
+
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    scope: tuple[str, ...] = ()  # area ids; empty = every site
+
+
+@dataclass(frozen=True)
+class Window:
+    """A broadcast window of the day (e.g. morning 05:30-07:30); end may be 1440."""
+
+    name: str
+    start_min: int
+    end_min: int
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Objective weights; all come from policy.toml (or --set), never from code."""
+
+    reach: float = 1.0
+    spread_days: float = 0.0
+    spread_dayparts: float = 0.0
+    variety: float = 0.0
+    delay: float = 0.0
+    optional_relay: float = 0.0
+
+
+@dataclass(frozen=True)
+class SitePolicy:
+    """The rules in force at one site once defaults, kind, area and site overrides are merged."""
+
+    windows: tuple[Window, ...]
+    broadcast_days: tuple[int, ...]
+    quiet_hours: tuple[tuple[int, int], ...]  # (start_min, end_min); may wrap midnight
+    slot_minutes: int
+    session_gap_minutes: int
+    max_sessions_per_day: int
+    max_session_minutes: int
+    daily_cap_minutes: int
+    segment_min_gap_minutes: int
+    weights: Weights
+    time_budget: float  # deterministic seconds per unit
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The raw policy tree: base values and overrides keyed 'kind:<k>', 'area:<id>', 'site:<id>'.
+
+    `policy.site_policy()` merges them; keeping the raw tree lets `--set` and `--policy` work on
+    one structure and lets a plan record exactly what it was made with.
+    """
+
+    base: Mapping[str, object]
+    overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    source: str = "policy.toml"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything one planning run reads, validated."""
+
+    name: str
+    root: Path
+    areas: tuple[Area, ...]
+    sites: tuple[Site, ...]
+    profiles: Mapping[str, AudienceProfile]
+    relays: tuple[Relay, ...]
+    segments: tuple[Segment, ...]
+    blackouts: tuple[Blackout, ...]
+    policy: Policy
+    country: str = "VN"
+
+    def area(self, area_id: str) -> Area:
+        return self._areas_by_id()[area_id]
+
+    def _areas_by_id(self) -> dict[str, Area]:
+        return {a.id: a for a in self.areas}
+
+    def ancestors(self, area_id: str) -> tuple[Area, ...]:
+        """The area itself and every parent up to the root, nearest first."""
+        by_id = self._areas_by_id()
+        chain: list[Area] = []
+        current: str | None = area_id
+        while current is not None and current in by_id and len(chain) <= len(by_id):
+            chain.append(by_id[current])
+            current = by_id[current].parent_id
+        return tuple(chain)
+
+    def district_of(self, site: Site) -> Area:
+        """The top-level area under the root (a district in 2024, a commune after July 2025)."""
+        chain = self.ancestors(site.area_id)
+        return chain[-2] if len(chain) >= 2 else chain[-1]
+
+    def in_scope(self, site: Site, scope: tuple[str, ...]) -> bool:
+        return not scope or any(a.id in scope for a in self.ancestors(site.area_id)) or site.id in scope
+
+    def coordinates(self, site: Site) -> tuple[float, float] | None:
+        """Nearest known (lat, lon) up the area tree, for sunrise/sunset."""
+        for a in self.ancestors(site.area_id):
+            if a.lat is not None and a.lon is not None:
+                return a.lat, a.lon
+        return None
+
+
+# --------------------------------------------------------------------------- plan side
+
+
+@dataclass(frozen=True)
+class PlanSite:
+    """What exporters and reports need to know of a site, without the dataset."""
+
+    id: str
+    name: str
+    district_id: str
+    district_name: str
+    population: int
+    languages: tuple[str, ...]
+    technology: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A relay or segment as exporters need it; `audio` is relative to the dataset folder."""
+
+    id: str
+    kind: str  # relay | segment
+    title: str
+    source: str  # broadcaster for relays, producing centre for segments
+    language: str
+    duration_s: int
+    topic: int | None = None
+    audio: str | None = None
+    stream_url: str | None = None
+    priority: int = 0
+    mandatory: bool = False
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One item airing at one site at one time, with the score terms that put it there."""
+
+    site_id: str
+    kind: str  # relay | segment
+    item_id: str
+    start: datetime
+    end: datetime
+    listeners: float = 0.0  # expected listeners (population x mean availability)
+    score: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """How one independent unit (a site or a sync group) solved."""
+
+    unit_id: str
+    site_ids: tuple[str, ...]
+    district_id: str
+    status: str  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN
+    objective: float = 0.0
+    bound: float = 0.0
+    conflicts: tuple[str, ...] = ()  # user-worded requirements that cannot hold together
+
+    @property
+    def gap(self) -> float:
+        if self.status not in ("OPTIMAL", "FEASIBLE"):
+            return float("nan")
+        if abs(self.bound) < 1e-9:
+            return 0.0
+        return max(0.0, (self.bound - self.objective) / abs(self.bound))
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A solved ISO week: everything exporters and reports read, nothing of the solver."""
+
+    week: str  # "2024-W10"
+    dataset_name: str
+    dataset_root: str  # as recorded in plan.json (resolved by planfile.read_plan)
+    sites: tuple[PlanSite, ...]
+    items: tuple[PlanItem, ...]
+    placements: tuple[Placement, ...]
+    units: tuple[UnitResult, ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()  # --set overrides and policy file used
+
+    @property
+    def monday(self) -> date:
+        return week_monday(self.week)
+
+    def site(self, site_id: str) -> PlanSite:
+        return {s.id: s for s in self.sites}[site_id]
+
+    def item(self, kind: str, item_id: str) -> PlanItem:
+        return {(i.kind, i.id): i for i in self.items}[(kind, item_id)]
+
+
+def week_monday(week: str) -> date:
+    """Monday of an ISO week written 'YYYY-Www'."""
+    year, _, num = week.upper().partition("-W")
+    return date.fromisocalendar(int(year), int(num), 1)
+
+
+def week_days(week: str) -> tuple[date, ...]:
+    monday = week_monday(week)
+    return tuple(monday + timedelta(days=i) for i in range(7))
+
+
+def week_label(day: date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"

@@ -1,0 +1,68 @@
+"""One family of user-facing errors; the CLI maps each class to an exit code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located precisely enough for a planner to fix it."""
+
+    file: str
+    line: int | str | None  # CSV line number (1 = header), TOML key, or None for the whole file
+    field: str | None
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        parts = [where]
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        if self.value is not None and self.value != "":
+            parts.append(f"value {self.value!r}")
+        return ": ".join([", ".join(parts), self.expected])
+
+
+class LoaError(Exception):
+    """Base of every error a user may see; the message is meant to be printed as is."""
+
+    exit_code = 1
+
+
+class DataError(LoaError):
+    """The dataset (or a setting) is invalid; carries every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem(file="", line=None, field=None, value=None, expected=problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        lines = [str(p) for p in self.problems]
+        head = f"{len(lines)} problem(s) in the input:" if len(lines) > 1 else "invalid input:"
+        super().__init__("\n".join([head] + [f"  - {line}" for line in lines]))
+
+
+class InfeasibleError(LoaError):
+    """Some units cannot be planned; `conflicts` maps a unit to its conflicting requirements."""
+
+    exit_code = 3
+
+    def __init__(self, conflicts: dict[str, list[str]]):
+        self.conflicts = conflicts
+        lines = []
+        for unit, reasons in conflicts.items():
+            lines.append(f"{unit}:")
+            lines.extend(f"  - {r}" for r in reasons)
+        super().__init__("no schedule satisfies every requirement:\n" + "\n".join(lines))
+
+
+class ExportError(LoaError):
+    """An output could not be produced (missing/unreadable audio, unwritable folder, ...)."""
+
+    exit_code = 4
