@@ -131,6 +131,7 @@ class Segment:
     scope: tuple[str, ...] = ()  # area ids; empty = every site
     min_gap_min: int | None = None  # None = the policy's segment_min_gap_minutes
     note: str = ""
+    source: str = ""  # producing centre, shown in calendars
 
     @property
     def duration_min(self) -> int:
@@ -278,6 +279,7 @@ class PlanItem:
     stream_url: str | None = None
     priority: int = 0
     mandatory: bool = False
+    min_plays: int = 0  # segments: required plays a week at each site it applies to (reports)
 
 
 @dataclass(frozen=True)

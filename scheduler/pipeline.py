@@ -1,0 +1,86 @@
+"""The weekly job as library calls: load → settings → plan → verify → write plan.json → export."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from .dataset import load_dataset
+from .domain import Dataset, WeekPlan, week_monday
+from .errors import DataError, LoaError, Problem
+from .planfile import write_plan
+from .policy import apply_settings, load_policy
+from .solver.run import UnitSolution, plan_week
+from .solver.verify import verify
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan: WeekPlan
+    plan_path: Path
+    wall_s: float
+    infeasible: dict[str, list[str]]
+
+
+def check_week(week: str) -> str:
+    """Normalise an ISO week 'YYYY-Www'; a typo is a clear error, not a traceback."""
+    try:
+        monday = week_monday(week)
+    except (ValueError, TypeError):
+        raise DataError(Problem("--week", None, "week", week, "an ISO week like 2024-W10 (weeks start on Monday)"))
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple[str, ...] = ()) -> Dataset:
+    """Load a dataset and apply `--policy FILE` then `--set key=value` overrides."""
+    dataset = load_dataset(data)
+    policy = dataset.policy
+    if policy_file is not None:
+        policy = load_policy(policy_file)
+    if settings:
+        policy = apply_settings(policy, list(settings))
+    return replace(dataset, policy=policy)
+
+
+def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple[str, ...] = ()) -> set[str] | None:
+    """Site ids under the given areas and/or listed explicitly; None means every site."""
+    if not districts and not sites:
+        return None
+    known_areas = {a.id for a in dataset.areas}
+    known_sites = {s.id for s in dataset.sites}
+    problems = [Problem("--district", None, "district", d, "an area id of the dataset (see `loa sites`)")
+                for d in districts if d not in known_areas]
+    problems += [Problem("--site", None, "site", s, "a site id of the dataset (see `loa sites`)")
+                 for s in sites if s not in known_sites]
+    if problems:
+        raise DataError(problems)
+    chosen = {s.id for s in dataset.sites if s.id in sites or (districts and dataset.in_scope(s, tuple(districts)))}
+    # a sync group is planned whole: add the other members of every chosen site's group
+    groups = {s.sync_group for s in dataset.sites if s.id in chosen and s.sync_group}
+    return chosen | {s.id for s in dataset.sites if s.sync_group in groups}
+
+
+def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | None = None,
+                   workers: int | None = None, progress: Callable[[UnitSolution], None] | None = None,
+                   settings: tuple[tuple[str, str], ...] = ()) -> PlanOutcome:
+    """Solve the week, check every hard rule independently, then write plan.json atomically."""
+    week = check_week(week)
+    started = time.perf_counter()
+    plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings)
+    wall = time.perf_counter() - started
+    broken = verify(plan, dataset)
+    if broken:
+        raise LoaError("the solved plan breaks hard rules (a bug in loa; nothing was written):\n"
+                       + "\n".join(f"  - {b}" for b in broken[:30]))
+    path = write_plan(plan, Path(out) / "audio_manifests" / week / "plan.json")
+    infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
+                  for u in plan.units if u.status not in ("OPTIMAL", "FEASIBLE")}
+    return PlanOutcome(plan, path, wall, infeasible)
+
+
+def _unit_label(dataset: Dataset, site_ids: tuple[str, ...], district_id: str) -> str:
+    names = {s.id: s.name for s in dataset.sites}
+    who = ", ".join(names.get(s, s) for s in site_ids)
+    return f"Site {who} ({district_id})" if len(site_ids) == 1 else f"Sync group {who} ({district_id})"

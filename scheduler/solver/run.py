@@ -1,0 +1,135 @@
+"""Plan a week: split the sites into independent units, solve them in parallel processes,
+merge the results in a stable order into a WeekPlan."""
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from multiprocessing import get_context
+from typing import Callable
+
+from ortools.sat.python import cp_model
+
+from ..audience import availability
+from ..domain import Dataset, PlanItem, PlanSite, Placement, UnitResult, WeekPlan, week_monday
+from ..errors import DataError, Problem
+from .explain import conflicting_requirements, score_breakdown
+from .model import build_model, chosen, solver_for
+from .problem import DAY, Candidate, Unit, UnitProblem, build_problem, build_units
+
+GAP_LIMIT = 0.001  # stop a unit once proven within 0.1% of its optimum
+
+
+@dataclass(frozen=True)
+class UnitSolution:
+    unit: Unit
+    status: str
+    objective: float
+    bound: float
+    chosen: tuple[Candidate, ...]
+    conflicts: tuple[str, ...]
+    scores: dict
+
+
+def solve_problem(problem: UnitProblem) -> UnitSolution:
+    """Solve one unit; if it is infeasible, find which requirements conflict."""
+    um = build_model(problem)
+    solver = solver_for(problem.policy.time_budget, gap_limit=GAP_LIMIT)
+    status = solver.solve(um.model)
+    name = solver.status_name(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        picked = chosen(um, solver)
+        return UnitSolution(problem.unit, name, solver.objective_value, solver.best_objective_bound,
+                            tuple(picked), (), score_breakdown(problem, picked))
+    if status == cp_model.INFEASIBLE:
+        conflicts = conflicting_requirements(problem, problem.policy.time_budget)
+    else:
+        conflicts = [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
+                     "raise policy.time_budget"]
+    return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {})
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(dataset: Dataset, week: str) -> None:
+    _WORKER["dataset"], _WORKER["week"] = dataset, week
+
+
+def _solve_unit_in_worker(unit: Unit) -> UnitSolution:
+    return solve_problem(build_problem(_WORKER["dataset"], unit, _WORKER["week"]))
+
+
+def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
+              progress: Callable[[UnitSolution], None] | None = None,
+              settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
+    """Solve every unit of the week and merge them; infeasible units keep their conflicts."""
+    units = build_units(dataset, site_ids)
+    if not units:
+        raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id",
+                                ",".join(sorted(site_ids or [])), "at least one site with a station to plan"))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(units)))
+    solutions: list[UnitSolution] = []
+    if workers == 1:
+        _init_worker(dataset, week)
+        for unit in units:
+            solutions.append(_solve_unit_in_worker(unit))
+            if progress:
+                progress(solutions[-1])
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
+                                 initargs=(dataset, week)) as pool:
+            futures = [pool.submit(_solve_unit_in_worker, unit) for unit in units]
+            for fut in as_completed(futures):
+                solutions.append(fut.result())
+                if progress:
+                    progress(solutions[-1])
+    solutions.sort(key=lambda s: s.unit.id)
+    return assemble_plan(dataset, week, solutions, settings)
+
+
+def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
+                  settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
+    monday = datetime.combine(week_monday(week), datetime.min.time())
+    placements: list[Placement] = []
+    units: list[UnitResult] = []
+    site_ids: set[str] = set()
+    for sol in solutions:
+        units.append(UnitResult(sol.unit.id, tuple(s.id for s in sol.unit.sites), sol.unit.district_id,
+                                sol.status, round(sol.objective, 3), round(sol.bound, 3), sol.conflicts))
+        for site in sol.unit.sites:
+            site_ids.add(site.id)
+            for c in sol.chosen:
+                start = monday + timedelta(minutes=c.start)
+                day = start.date()
+                curve = availability(dataset, site, day)
+                m = c.start % DAY
+                share = sum(curve[m:m + c.minutes]) / c.minutes
+                placements.append(Placement(
+                    site_id=site.id, kind=c.kind, item_id=c.item_id, start=start,
+                    end=start + timedelta(minutes=c.minutes), listeners=round(site.population * share, 3),
+                    score=tuple(sorted((k, round(v, 6)) for k, v in sol.scores[(c.kind, c.item_id, c.start)].items()))))
+    sites = []
+    for site in sorted(dataset.sites, key=lambda s: s.id):
+        if site.id in site_ids:
+            district = dataset.district_of(site)
+            sites.append(PlanSite(site.id, site.name, district.id, district.name, site.population,
+                                  site.languages, site.technology, site.kind))
+    items = [PlanItem(r.id, "relay", r.title, r.source, r.language, r.duration_s, stream_url=r.stream_url,
+                      mandatory=r.mandatory) for r in dataset.relays]
+    items += [PlanItem(s.id, "segment", s.title, s.source or dataset.name, s.language, s.duration_s,
+                       topic=s.topic, audio=s.audio, priority=s.priority) for s in dataset.segments]
+    return WeekPlan(week=week, dataset_name=dataset.name, dataset_root=str(dataset.root), sites=tuple(sites),
+                    items=tuple(sorted(items, key=lambda i: (i.kind, i.id))),
+                    placements=tuple(sorted(placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id))),
+                    units=tuple(units), settings=settings)
+
+
+def plan_digest(plan: WeekPlan) -> str:
+    """A short fingerprint of the placements, for logs and determinism checks."""
+    h = hashlib.sha256()
+    for p in plan.placements:
+        h.update(f"{p.site_id}|{p.kind}|{p.item_id}|{p.start.isoformat()}\n".encode())
+    return h.hexdigest()[:12]
