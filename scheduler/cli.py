@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -29,6 +30,327 @@ def main() -> None:
         loa validate --data data/gia_lai_2024
         loa plan --data data/gia_lai_2024 --week 2024-W10
     """
+
+
+@main.command("validate")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="Dataset folder (see docs/dataset-format.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def validate_cmd(data: Path, as_json: bool) -> None:
+    """Check a dataset and print a summary; list every problem and exit 2 if it is invalid.
+
+    \b
+    Example:
+        loa validate --data data/gia_lai_2024
+        loa validate --data data/gia_lai_2024 --json
+    """
+    import json
+
+    from .dataset import format_summary, load_dataset, summary
+
+    info = summary(load_dataset(data))
+    click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else format_summary(info))
+
+
+@main.command("sites")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="Dataset folder (see docs/dataset-format.md).")
+@click.option("--district", "district", default=None,
+              help="Only sites under this area id (a district, or any area).")
+@click.option("--json", "as_json", is_flag=True, help="Print the sites as JSON.")
+def sites_cmd(data: Path, district: str | None, as_json: bool) -> None:
+    """List the loudspeaker sites of a dataset, optionally of one district.
+
+    \b
+    Example:
+        loa sites --data data/gia_lai_2024 --district chu-se
+        loa sites --data data/gia_lai_2024 --json
+    """
+    import json
+
+    from .dataset import load_dataset, site_rows
+
+    ds = load_dataset(data)
+    rows = site_rows(ds, district)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        station = "" if r["has_station"] else "  (no station)"
+        group = f"  sync {r['sync_group']}" if r["sync_group"] else ""
+        click.echo(
+            f"{r['site_id']:<28} {r['name']:<24} {r['district']:<12} {r['kind']:<5} {r['technology']:<5} "
+            f"{r['population']:>7,}  {';'.join(r['languages']):<8} {r['profile']}{group}{station}"
+        )
+    click.echo(f"{len(rows)} site(s)")
+
+
+@main.command("export")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="plan.json written by `loa plan`.")
+@click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Root of calendars/ and audio_manifests/.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
+    """Write the iCal calendars and playlist manifests of a saved plan (no solving).
+
+    Writes calendars/<week>/<district>/<site>.ics, calendars/<week>/<district>.ics and
+    audio_manifests/<week>/<site>/<date>.m3u8 + .json under OUT. Every audio file is probed
+    first; a missing, unreadable or silent file stops the export before anything is written.
+    plan.json itself is left where it is.
+
+    \b
+    Example:
+        loa export --plan audio_manifests/2024-W10/plan.json --out .
+    """
+    import json as _json
+
+    from .export import export_all
+    from .planfile import read_plan
+
+    summary = export_all(read_plan(plan_path), out)
+    if as_json:
+        click.echo(_json.dumps(summary.as_dict()))
+    else:
+        click.echo(f"exported {summary.calendars} calendars ({summary.events} events) and "
+                   f"{summary.manifests} day manifests ({summary.audio_files} audio files probed) "
+                   f"to {out} in {summary.seconds:.2f} s")
+
+
+@main.command("render")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="plan.json written by `loa plan`.")
+@click.option("--site", "site_id", required=True, help="Site id, e.g. ia-ka.")
+@click.option("--date", "day", required=True, help="Day to render, YYYY-MM-DD (within the plan's week).")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the session files [default: audio_manifests/<week>/<site>/sessions].")
+@click.option("--gap-ms", default=2000, show_default=True, type=click.IntRange(min=0),
+              help="Silence between two segments of a session.")
+@click.option("--target-dbfs", default=-18.0, show_default=True, type=float,
+              help="Loudness (RMS dBFS) every segment is matched to; peaks are kept under -1 dBFS.")
+@click.option("--format", "fmt", default="mp3", show_default=True, type=click.Choice(["mp3", "ogg", "wav"]))
+def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms: int, target_dbfs: float,
+               fmt: str) -> None:
+    """Render one audio file per broadcast session of a site's day (needs ffmpeg).
+
+    A session is a run of placements less than 10 minutes apart. Each file holds the recorded
+    segments of the session in air order, loudness-matched, separated by --gap-ms of silence.
+    Relays are live programmes with no file: they are NOT in the rendered audio (the operator
+    switches to the receiver), and a session of relays only gives no file.
+    Files are named <site>_<date>_<HHMM>.<format>, HHMM being the session's start.
+
+    \b
+    Example:
+        loa render --plan audio_manifests/2024-W10/plan.json --site ia-ka --date 2024-03-04
+    """
+    from .export.audio import parse_day, render_sessions
+    from .planfile import read_plan
+
+    plan = read_plan(plan_path)
+    d = parse_day(day)
+    if out is None:
+        out = Path("audio_manifests") / plan.week / site_id / "sessions"
+    paths = render_sessions(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt)
+    if not paths:
+        click.echo(f"{site_id} {d}: no recorded segment to render (relays only or nothing planned)")
+    for p in paths:
+        click.echo(str(p))
+
+
+def _report_dataset(plan):
+    """The plan's dataset for segment rules, caps and audience curves; None (with a warning) if unreadable."""
+    try:
+        from .dataset import load_dataset
+
+        return load_dataset(Path(plan.dataset_root))
+    except (ImportError, LoaError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        click.secho(f"warning: dataset {plan.dataset_root} not used ({first}); "
+                    "KPIs come from the plan alone, no heatmaps", err=True, fg="yellow")
+        return None
+
+
+@main.command("report")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="plan.json written by `loa plan`.")
+@click.option("--out", "out", default="reports", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the report files.")
+@click.option("--lang", default="vi", show_default=True, type=click.Choice(["vi", "en"]),
+              help="Language of headers and labels.")
+@click.option("--site", "chart_site", default=None,
+              help="Site of the availability chart [default: the site with most PAR plays].")
+def report_cmd(plan_path: Path, out: Path, lang: str, chart_site: str | None) -> None:
+    """Write KPI tables (CSV, XLSX), one HTML page per district, index.html and PNG charts.
+
+    KPIs per site, district and province: PAR plays and minutes, expected listener-plays (and per
+    1,000 inhabitants), required plays met, mandatory relays aired in full, topics covered,
+    minutes per language, airtime vs daily cap, sessions per day, optimality gap. CSV files are
+    UTF-8 with BOM (Excel shows Vietnamese correctly); HTML pages need no internet and print one
+    site's week per A4 landscape page.
+
+    \b
+    Example:
+        loa report --plan audio_manifests/2024-W10/plan.json --out reports/
+        loa report --plan audio_manifests/2024-W10/plan.json --out reports/ --lang en --site ia-ka
+    """
+    from .export.report import districts_of, write_report
+    from .planfile import read_plan
+
+    plan = read_plan(plan_path)
+    dataset = _report_dataset(plan)
+    n = len(districts_of(plan))
+    with click.progressbar(length=n, label="district pages", file=sys.stderr) as bar:
+        paths = write_report(plan, out, lang=lang, dataset=dataset, chart_site=chart_site,
+                             on_district=lambda _did: bar.update(1))
+    click.echo(f"wrote {len(paths)} files ({n} district pages) to {out}; open {Path(out) / 'index.html'}")
+
+
+@main.command("compare")
+@click.argument("plan_a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("plan_b", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON (for scripts).")
+@click.option("--lang", default="en", show_default=True, type=click.Choice(["vi", "en"]),
+              help="Language of the KPI names in the table.")
+def compare_cmd(plan_a: Path, plan_b: Path, as_json: bool, lang: str) -> None:
+    """Show what changed from PLAN_A to PLAN_B: KPI deltas and moved/added/removed placements.
+
+    A placement is "moved" when the same item airs at the same site on the same day at another
+    time; otherwise it is added (only in B) or removed (only in A). KPIs are computed from the
+    plans alone (required plays from the plans' min_plays).
+
+    \b
+    Example:
+        loa compare plans/base.json plans/more_reach.json
+        loa compare plans/base.json plans/more_reach.json --json | jq .placements
+    """
+    from .export.report import compare, compare_json, format_compare
+    from .planfile import read_plan
+
+    result = compare(read_plan(plan_a), read_plan(plan_b))
+    click.echo(compare_json(result) if as_json else format_compare(result, lang))
+
+
+_DATA = click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+                     help="Dataset folder (see docs/dataset-format.md).")
+_WEEK = click.option("--week", required=True, help="ISO week, e.g. 2024-W10 (Monday start).")
+_SET = click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                    help="Override a policy value, e.g. policy.max_session_minutes=30 or weights.spread_days=2.")
+_POLICY = click.option("--policy", "policy_file", type=click.Path(path_type=Path), default=None,
+                       help="Use this policy.toml instead of the dataset's.")
+
+
+@main.command("plan")
+@_DATA
+@_WEEK
+@click.option("--district", "districts", multiple=True, help="Plan only the sites under this area id (repeatable).")
+@click.option("--site", "sites", multiple=True, help="Plan only this site (repeatable).")
+@_SET
+@_POLICY
+@click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Output root: writes audio_manifests/<week>/plan.json, calendars/ and manifests under it.")
+@click.option("--workers", type=int, default=None, help="Parallel solver processes (default: CPU count).")
+@click.option("--no-export", is_flag=True, help="Write plan.json only, no calendars or manifests.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write the KPI reports (CSV, XLSX, HTML) into this folder.")
+def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, no_export, report_dir) -> None:
+    """Plan one ISO week for every loudspeaker system (or some), then export it.
+
+    Prints a summary; infeasible sites are explained and the command exits 3,
+    after the feasible ones have been written.
+
+    \b
+    Example:
+        loa plan --data data/gia_lai_2024 --week 2024-W10
+        loa plan --data data/gia_lai_2024 --week 2024-W10 --district krong-pa \\
+                 --set policy.max_session_minutes=30 --set weights.spread_days=2
+    """
+    from .pipeline import check_week, plan_and_write, prepare_dataset, select_sites
+    from .solver.run import build_units
+
+    week = check_week(week)
+    dataset = prepare_dataset(data, policy_file, settings)
+    site_ids = select_sites(dataset, districts, sites)
+    recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
+    total = len(build_units(dataset, site_ids))
+    with click.progressbar(length=total, label=f"Planning {week}", file=sys.stderr,
+                           show_pos=True, item_show_func=lambda u: u.unit.id if u else "") as bar:
+        outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=lambda u: bar.update(1, u),
+                                 settings=recorded)
+    plan = outcome.plan
+    _print_plan_summary(plan, outcome.wall_s)
+    click.echo(f"plan: {outcome.plan_path}")
+    if not no_export:
+        from .export import export_all
+
+        summary = export_all(plan, out)
+        click.echo(f"exported: {summary}")
+    if report_dir is not None:
+        from .export.report import write_report
+
+        written = write_report(plan, report_dir, dataset=dataset)
+        click.echo(f"reports: {len(written)} files in {report_dir}")
+    if outcome.infeasible:
+        from .errors import InfeasibleError
+
+        raise InfeasibleError(outcome.infeasible)
+
+
+def _print_plan_summary(plan, wall_s: float) -> None:
+    from collections import defaultdict
+
+    segs = [p for p in plan.placements if p.kind == "segment"]
+    click.echo(f"week {plan.week}: {len(plan.sites)} sites planned, {len(plan.placements)} placements, "
+               f"{sum(p.minutes for p in segs)} PAR minutes, "
+               f"{sum(p.listeners for p in segs):,.0f} expected listener-plays, {wall_s:.1f} s")
+    by_district = defaultdict(list)
+    for u in plan.units:
+        by_district[u.district_id].append(u)
+    click.echo(f"{'district':<14}{'units':>6}{'status':>22}{'objective':>14}{'bound':>14}{'gap':>8}")
+    for district, units in sorted(by_district.items()):
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(
+            {u.status: sum(1 for v in units if v.status == u.status) for u in units}.items()))
+        ok = [u for u in units if u.status in ("OPTIMAL", "FEASIBLE")]
+        obj = sum(u.objective for u in ok)
+        bound = sum(u.bound for u in ok)
+        gap = (bound - obj) / bound if bound else 0.0
+        click.echo(f"{district:<14}{len(units):>6}{statuses:>22}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
+
+
+@main.command("explain")
+@_DATA
+@_WEEK
+@click.option("--site", required=True, help="Site id (see `loa sites`).")
+@_SET
+@_POLICY
+@click.option("--alternatives", default=3, show_default=True, help="Best other slots to show per PAR item.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def explain_cmd(data, week, site, settings, policy_file, alternatives, as_json) -> None:
+    """Why each item sits where it sits at one site: score terms and the best alternatives.
+
+    \b
+    Example:
+        loa explain --data data/gia_lai_2024 --week 2024-W10 --site krong-pa-ia-rmok
+    """
+    import json
+
+    from .pipeline import check_week, prepare_dataset
+    from .solver.explain import explain_site
+
+    dataset = prepare_dataset(data, policy_file, settings)
+    report = explain_site(dataset, check_week(week), site, alternatives)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{report['site']} ({report['site_id']}), week {report['week']}: solver {report['status']}")
+    for line in report["conflicts"]:
+        click.echo(f"  conflict: {line}")
+    for p in report["placements"]:
+        terms = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in p["score"].items())
+        click.echo(f"{p['day']} {p['start']}-{p['end']}  {p['kind']:<7} {p['title']}")
+        click.echo(f"      {terms}")
+        for alt in p["alternatives"]:
+            click.echo(f"      alt {alt['day']} {alt['start']}: availability {alt['availability']:.2f}, "
+                       f"listeners {alt['listeners']:,.0f}, reach {alt['reach']:,.0f}")
 
 
 if __name__ == "__main__":  # pragma: no cover

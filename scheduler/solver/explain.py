@@ -8,9 +8,9 @@ from datetime import datetime
 
 from ortools.sat.python import cp_model
 
-from ..domain import DAY_NAMES, Placement, week_monday
+from ..domain import Placement, week_monday
 from .model import build_model, solver_for
-from .problem import DAY, Candidate, UnitProblem, hhmm
+from .problem import DAY, Candidate, UnitProblem, day_label, hhmm
 
 MAX_DELETION_STEPS = 40
 
@@ -46,7 +46,7 @@ def _facts(problem: UnitProblem, core: list[str]) -> list[str]:
     for day in days:
         need = sum(r.duration_min for (rid, d), r in problem.relays.items() if d == day and r.mandatory)
         if need:
-            facts.append(f"(mandatory relays need {need} min on {DAY_NAMES[day]}; "
+            facts.append(f"(mandatory relays need {need} min on {day_label(problem, day)}; "
                          f"daily cap {problem.policy.daily_cap_minutes} min)")
     return facts
 

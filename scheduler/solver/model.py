@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .problem import DAY, Candidate, UnitProblem, hhmm, relay_requirement_text, segment_requirement_text
+from .problem import DAY, Candidate, UnitProblem, day_label, hhmm, relay_requirement_text, segment_requirement_text
 
 SEED = 20240101
 
@@ -79,7 +79,7 @@ def add_mandatory_relays(b: _Builder) -> None:
         if not relay.mandatory:
             b.m.add(sum(b.x[i] for i in idx) <= 1)
             continue
-        key = b.p.require(f"relay:{relay_id}:{day}", "add_mandatory_relays", relay_requirement_text(relay, day))
+        key = b.p.require(f"relay:{relay_id}:{day}", "add_mandatory_relays", relay_requirement_text(b.p, relay, day))
         if idx:
             b.guard(b.m.add(sum(b.x[i] for i in idx) == 1), key)
         else:  # no start at all (e.g. past midnight): the requirement alone is impossible
@@ -183,7 +183,7 @@ def add_session_limits(b: _Builder) -> None:
 
 
 def _day(b: _Builder, day: int) -> str:
-    return b.p.days[day].strftime("%a %d/%m")
+    return day_label(b.p, day)
 
 
 def add_objective(b: _Builder, played) -> None:

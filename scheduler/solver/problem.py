@@ -258,7 +258,11 @@ def segment_requirement_text(problem: UnitProblem, seg: Segment) -> str:
             f"at most once a day, {seg.min_gap_min or problem.policy.segment_min_gap_minutes} min apart")
 
 
-def relay_requirement_text(relay: Relay, day: int) -> str:
+def day_label(problem: UnitProblem, day: int) -> str:
+    return problem.days[day].strftime("%a %d/%m")
+
+
+def relay_requirement_text(problem: UnitProblem, relay: Relay, day: int) -> str:
     when = f"live at {hhmm(relay.start_min)}" if relay.mode == "live" else (
         f"from {hhmm(relay.start_min)}, at most {relay.max_delay_min} min late")
-    return f"relay \"{relay.title}\" ({relay.source}, {relay.duration_min} min, {when}) airs in full on {DAY_NAMES[day]}"
+    return f"relay \"{relay.title}\" ({relay.source}, {relay.duration_min} min, {when}) airs in full on {day_label(problem, day)}"

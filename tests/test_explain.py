@@ -1,0 +1,77 @@
+"""An impossible week is explained in the planner's words: which requirements conflict."""
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from scheduler.solver.explain import explain_site
+from scheduler.solver.run import plan_week
+from scheduler.solver.verify import verify
+
+from model_helpers import WEEK, dataset, policy, relay, segment, site
+
+
+def conflicts(ds):
+    plan = plan_week(ds, WEEK, workers=1)
+    assert verify(plan, ds) == []
+    return {u.unit_id: u for u in plan.units}
+
+
+def test_relay_outside_window_is_explained():
+    ds = dataset(relays=[relay("vtv", "19:00", 45)],
+                 pol=policy(broadcast_days=["mon"], windows={"morning": "06:00-07:00", "evening": "17:00-18:30"}))
+    unit = conflicts(ds)["s1"]
+    assert unit.status == "INFEASIBLE"
+    text = "\n".join(unit.conflicts)
+    assert 'relay "Thời sự 19:00"' in text and "45 min, live at 19:00" in text
+    assert "evening 17:00–18:30" in text  # the window that ends too early
+
+
+def test_daily_cap_below_mandatory_relays_names_cap_and_relays():
+    ds = dataset(relays=[relay("a", "06:00", 30), relay("b", "18:00", 45)],
+                 pol=policy(broadcast_days=["tue"], daily_cap_minutes=60))
+    text = "\n".join(conflicts(ds)["s1"].conflicts)
+    assert "at most 60 min of airtime on Tue 05/03" in text
+    assert 'relay "Thời sự 06:00"' in text and 'relay "Thời sd 18:00"'.replace("sd", "sự") in text
+    assert "mandatory relays need 75 min on Tue 05/03" in text
+    assert "window" not in text  # windows are not part of this conflict
+
+
+def test_segment_plays_against_session_limit():
+    ds = dataset(segments=[segment("a", minutes=20), segment("b", minutes=20)],
+                 pol=policy(broadcast_days=["mon"], max_session_minutes=30, max_sessions_per_day=1))
+    text = "\n".join(conflicts(ds)["s1"].conflicts)
+    assert "segment \"Cải cách hành chính a\"" in text and "segment \"Cải cách hành chính b\"" in text
+    assert "at most 1 session(s) on Mon 04/03" in text
+
+
+def test_other_sites_are_still_planned():
+    ds = dataset(sites=[site("ok"), site("bad", languages=("vi", "jra"), area="c2")],
+                 relays=[relay("jr", "19:00", 45, language="jra")],
+                 pol=policy(broadcast_days=["mon"], windows={"evening": "17:00-18:30"}))
+    units = conflicts(ds)
+    assert units["ok"].status == "OPTIMAL" and units["bad"].status == "INFEASIBLE"
+
+
+def test_explain_site_lists_score_terms_and_alternatives():
+    ds = dataset(relays=[relay("vov", "06:00", 15)], segments=[segment("a", min_plays=2, max_plays=2)],
+                 pol=policy(broadcast_days=["mon", "tue"]))
+    report = explain_site(ds, WEEK, "s1", alternatives=2)
+    par = [p for p in report["placements"] if p["kind"] == "segment"]
+    assert len(par) == 2
+    assert par[0]["score"]["reach"] > 0 and 0 < par[0]["score"]["availability"] <= 1
+    alts = par[0]["alternatives"]
+    assert 1 <= len(alts) <= 2 and all(a["reach"] <= par[0]["score"]["reach"] for a in alts)
+
+
+def test_cli_plan_exits_3_and_prints_conflict(tmp_path, monkeypatch):
+    from scheduler import cli, pipeline
+
+    ds = dataset(relays=[relay("vtv", "19:00", 45)],
+                 pol=policy(broadcast_days=["mon"], windows={"evening": "17:00-18:30"}))
+    monkeypatch.setattr(pipeline, "load_dataset", lambda path: ds)
+    result = CliRunner().invoke(cli.main, ["plan", "--data", "x", "--week", WEEK, "--out", str(tmp_path),
+                                           "--no-export", "--workers", "1"])
+    assert result.exit_code == 3, result.output
+    assert "Site Xã s1 (d1)" in result.output and "Thời sự 19:00" in result.output
+    assert "Traceback" not in result.output
+    assert (tmp_path / "audio_manifests" / WEEK / "plan.json").exists()
