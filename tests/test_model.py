@@ -134,3 +134,20 @@ def test_spread_dayparts_weight_moves_a_repeat_to_another_daypart():
     assert parts == {True, False}
     ds0 = dataset(segments=[segment("a", min_plays=2, max_plays=2)], pol=policy(broadcast_days=["mon", "tue"]))
     assert {p.start.hour < 12 for p in segs(solve(ds0))} == {False}
+
+
+def test_sync_group_keeps_the_strictest_member_rules():
+    from scheduler.policy import policy_from_tree
+
+    pol = policy_from_tree({
+        "policy": {"windows": {"morning": "05:00-07:00", "evening": "18:00-20:00"}, "quiet_hours": ["21:00-05:00"],
+                   "broadcast_days": ["mon", "tue"], "time_budget": 2.0, "max_session_minutes": 60},
+        "weights": {"spread_days": 0.0, "spread_dayparts": 0.0, "variety": 0.0},
+        "site": {"b": {"quiet_hours": ["19:30-06:30"], "daily_cap_minutes": 10}}})
+    points = curve(("00:00", 0.1), ("05:00", 0.9), ("06:00", 0.1), ("19:30", 0.9), ("20:00", 0.1))
+    ds = dataset(sites=[site("a", sync_group="g"), site("b", sync_group="g", area="c2")],
+                 segments=[segment(f"x{i}", minutes=4, min_plays=0, max_plays=2) for i in range(4)],
+                 pol=pol, profiles={"p": profile("p", points)})
+    plan = solve(ds)  # verify checks each member with its own rules
+    assert plan.placements
+    assert all(6 * 60 + 30 <= p.start.hour * 60 + p.start.minute < 19 * 60 + 30 for p in plan.placements)

@@ -5,7 +5,7 @@ the same candidates and the same scores. Time is minutes from Monday 00:00 of th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from ..audience import availability
@@ -96,6 +96,24 @@ class UnitProblem:
         return self.unit.population / 1000.0
 
 
+def combine_policies(policies: list[SitePolicy]) -> SitePolicy:
+    """The rules a sync group keeps: every member's limits hold, so take the strictest.
+
+    Windows and quiet hours of all members are intersected minute by minute in build_problem."""
+    first = policies[0]
+    if len(policies) == 1:
+        return first
+    return replace(
+        first,
+        broadcast_days=tuple(d for d in first.broadcast_days if all(d in p.broadcast_days for p in policies)),
+        max_sessions_per_day=min(p.max_sessions_per_day for p in policies),
+        max_session_minutes=min(p.max_session_minutes for p in policies),
+        daily_cap_minutes=min(p.daily_cap_minutes for p in policies),
+        segment_min_gap_minutes=max(p.segment_min_gap_minutes for p in policies),
+        quiet_hours=tuple(dict.fromkeys(q for p in policies for q in p.quiet_hours)),
+    )
+
+
 def build_units(dataset: Dataset, site_ids: set[str] | None = None) -> list[Unit]:
     """Group the sites with a station into units; sync groups become one unit."""
     groups: dict[str, list[Site]] = {}
@@ -157,7 +175,8 @@ def _segment_applies(dataset: Dataset, site: Site, seg: Segment) -> bool:
 
 def build_problem(dataset: Dataset, unit: Unit, week: str, policy: SitePolicy | None = None) -> UnitProblem:
     """Everything the model needs for one unit and one ISO week."""
-    policy = policy or site_policy(dataset, unit.sites[0])
+    members = [site_policy(dataset, s) for s in unit.sites]
+    policy = policy or combine_policies(members)
     if policy.session_gap_minutes % policy.slot_minutes:
         raise DataError(Problem(dataset.policy.source, "policy.session_gap_minutes", "session_gap_minutes",
                                 policy.session_gap_minutes,
@@ -177,10 +196,10 @@ def build_problem(dataset: Dataset, unit: Unit, week: str, policy: SitePolicy | 
     quiet_key = problem.require("quiet", "add_windows", "no broadcast in quiet hours " + ", ".join(
         f"{hhmm(a)}–{hhmm(b)}" for a, b in policy.quiet_hours)) if policy.quiet_hours else None
 
+    in_window = [all(_window_of(p, m) for p in members) and bool(_window_of(policy, m)) for m in range(DAY)]
+    quiet = [any(_quiet(p, m) for p in members + [policy]) for m in range(DAY)]
     blackout_minutes: dict[int, dict[int, str]] = {}
     for d in problem.broadcast_days:
-        in_window = [bool(_window_of(policy, m)) for m in range(DAY)]
-        quiet = [_quiet(policy, m) for m in range(DAY)]
         dark: dict[int, str] = {}
         for b, start, end in _blackouts(dataset, unit, days[d]):
             key = problem.require(f"blackout:{b.id}", "add_windows",
@@ -212,9 +231,9 @@ def build_problem(dataset: Dataset, unit: Unit, week: str, policy: SitePolicy | 
                     continue
                 span = range(start, start + minutes)
                 blocked = []
-                if not all(_window_of(policy, m) for m in span):
+                if not all(in_window[m] for m in span):
                     blocked.append(windows_key)
-                if quiet_key and any(_quiet(policy, m) for m in span):
+                if quiet_key and any(quiet[m] for m in span):
                     blocked.append(quiet_key)
                 blocked.extend(sorted({blackout_minutes[d][m] for m in span if m in blackout_minutes[d]}))
                 if blocked and not relay.mandatory:
