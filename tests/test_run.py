@@ -61,3 +61,17 @@ def test_random_weeks_plan_cleanly_or_are_explained(relays, segs, cap, sessions,
             assert u.conflicts and all(isinstance(c, str) and c for c in u.conflicts)
         else:
             assert u.status in ("OPTIMAL", "FEASIBLE"), u
+
+
+def test_identical_sites_share_one_solve_and_keep_their_own_listeners():
+    ds = dataset(sites=[site("a", population=1000), site("b", population=4000, area="c2")],
+                 relays=[relay("vov", "06:00", 15)], segments=[segment("x", min_plays=2, max_plays=3)],
+                 pol=policy(broadcast_days=["mon", "tue", "wed"]))
+    plan = plan_week(ds, WEEK, workers=1)
+    assert verify(plan, ds) == []
+    a = [(p.item_id, p.start, p.listeners * 4) for p in plan.placements if p.site_id == "a"]
+    b = [(p.item_id, p.start, p.listeners) for p in plan.placements if p.site_id == "b"]
+    assert [x[:2] for x in a] == [x[:2] for x in b]
+    assert all(abs(x[2] - y[2]) < 1e-6 for x, y in zip(a, b))
+    ua, ub = sorted(plan.units, key=lambda u: u.unit_id)
+    assert abs(ub.objective - 4 * ua.objective) < 1e-6 and ub.status == ua.status

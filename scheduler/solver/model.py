@@ -10,6 +10,7 @@ dropped, so an infeasible unit yields the requirements that cannot hold together
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -42,6 +43,7 @@ class _Builder:
         for i, c in enumerate(problem.candidates):
             for g in range(c.start // self.slot, -(-c.end // self.slot)):
                 self.cover[g].append(i)
+        self._occ: dict[int, object] = {}
 
     def guard(self, ct: cp_model.Constraint, key: str | None) -> None:
         """Enforce a constraint only under its requirement's assumption literal (explain mode)."""
@@ -51,7 +53,16 @@ class _Builder:
             ct.only_enforce_if(self.assumptions[key])
 
     def occupancy(self, g: int):
-        return sum(self.x[i] for i in self.cover.get(g, ()))
+        """A Boolean per slot equal to 'something is on air': session rules then stay short."""
+        if g not in self._occ:
+            idx = self.cover.get(g, ())
+            if len(idx) == 1:
+                self._occ[g] = self.x[idx[0]]
+            else:
+                o = self.m.new_bool_var(f"o{g}")
+                self.m.add(o == sum(self.x[i] for i in idx))
+                self._occ[g] = o
+        return self._occ[g]
 
     def by(self, kind: str) -> dict[tuple[str, int], list[int]]:
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -113,28 +124,44 @@ def add_weekly_plays(b: _Builder) -> dict[tuple[str, int], cp_model.LinearExprT]
 
 
 def _add_min_gap(b: _Builder, per_day, seg_id: str, gap: int, key: str) -> None:
-    """Any later play within `gap` minutes of a play excludes it (plays are once a day, so a
-    play conflicts with at most one candidate set per later day)."""
+    """A later play within `gap` minutes of a play is excluded. Plays are once a day, so
+    'played at or after t on day d' is a chain of suffix Booleans and each pair is 2 terms."""
     days = sorted(d for (s, d) in per_day if s == seg_id)
+    suffix: dict[int, list[tuple[int, object]]] = {}
+    for d in days:
+        idx = sorted(per_day[(seg_id, d)], key=lambda j: b.p.candidates[j].start)
+        chain: list[tuple[int, object]] = []
+        later = None
+        for j in reversed(idx):
+            if later is None:
+                later = b.x[j]
+            else:
+                nxt = b.m.new_bool_var(f"after:{seg_id}:{j}")
+                b.m.add(nxt == b.x[j] + later)
+                later = nxt
+            chain.append((b.p.candidates[j].start, later))
+        suffix[d] = chain[::-1]  # ascending start, each paired with "plays at or after it"
     for i, d1 in enumerate(days):
         for d2 in days[i + 1:]:
             if (d2 - d1) * DAY - DAY >= gap:
                 break
-            first = [(b.p.candidates[j].start, j) for j in per_day[(seg_id, d1)]]
+            chain = suffix[d1]
+            starts = [t for t, _ in chain]
             for j2 in per_day[(seg_id, d2)]:
                 t2 = b.p.candidates[j2].start
-                close = [j for t1, j in first if t2 - t1 < gap]
-                if close:
-                    b.guard(b.m.add(b.x[j2] + sum(b.x[j] for j in close) <= 1), key)
+                k = bisect_right(starts, t2 - gap)  # first play of d1 closer than gap
+                if k < len(chain):
+                    b.guard(b.m.add(b.x[j2] + chain[k][1] <= 1), key)
 
 
 def add_session_limits(b: _Builder) -> None:
     """Hard: per day at most N sessions, each at most L minutes, and at most the daily cap.
 
-    A session is a maximal run of airtime whose gaps are shorter than session_gap. On slots:
-    a new session starts at an occupied slot whose k previous slots are empty; a slot is
-    "in session" if occupied or inside a gap of fewer than k slots; no run of in-session
-    slots may be longer than L."""
+    A session is a maximal run of airtime whose gaps are shorter than session_gap. The model
+    keeps each broadcast window to one session (morning, noon, evening, as communes air):
+    everything started in a window lies within L minutes, and a knapsack "window airtime <= L"
+    gives the LP a tight bound. The exact session count is kept on slot occupancy: a new
+    session starts at an occupied slot whose k previous slots are empty."""
     pol = b.p.policy
     slot = b.slot
     k = pol.session_gap_minutes // slot
@@ -150,7 +177,8 @@ def add_session_limits(b: _Builder) -> None:
         sessions_key = b.p.require(f"sessions:{day}", "add_session_limits",
                                    f"at most {pol.max_sessions_per_day} session(s) on {_day(b, day)}")
         length_key = b.p.require(f"session_len:{day}", "add_session_limits",
-                                 f"each session at most {pol.max_session_minutes} min on {_day(b, day)}")
+                                 f"each session at most {pol.max_session_minutes} min, one per window, "
+                                 f"on {_day(b, day)}")
         cap_key = b.p.require(f"cap:{day}", "add_session_limits",
                               f"at most {pol.daily_cap_minutes} min of airtime on {_day(b, day)}")
         starts = []
@@ -161,22 +189,25 @@ def add_session_limits(b: _Builder) -> None:
             starts.append(s)
         b.guard(b.m.add(sum(starts) <= pol.max_sessions_per_day), sessions_key)
 
-        in_session: dict[int, cp_model.IntVar] = {}
-        for g in range(lo, hi):
-            pairs = [(g - i, g + j) for i in range(1, k) for j in range(1, k) if i + j <= k
-                     and g - i in cover_set and g + j in cover_set and g - i >= lo and g + j < hi]
-            if g not in cover_set and not pairs:
-                continue
-            a = b.m.new_bool_var(f"a{g}")
-            if g in cover_set:
-                b.m.add(a >= occ[g])
-            for g1, g2 in pairs:
-                b.m.add(a >= occ[g1] + occ[g2] - 1)
-            in_session[g] = a
-        for g in range(lo, hi - longest):
-            run = [in_session.get(g + j) for j in range(longest + 1)]
-            if all(v is not None for v in run):
-                b.guard(b.m.add(sum(run) <= longest), length_key)
+        by_window: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(b.p.candidates):
+            if c.day == day:
+                by_window[c.daypart].append(i)
+        used = []
+        for name, idx in sorted(by_window.items()):
+            on = b.m.new_bool_var(f"used:{day}:{name}")
+            used.append(on)
+            first = b.m.new_int_var(lo, hi, f"first:{day}:{name}")
+            last = b.m.new_int_var(lo, hi, f"last:{day}:{name}")
+            for i in idx:
+                c = b.p.candidates[i]
+                b.m.add_implication(b.x[i], on)
+                b.m.add(first <= c.start // slot).only_enforce_if(b.x[i])
+                b.m.add(last >= -(-c.end // slot)).only_enforce_if(b.x[i])
+            b.guard(b.m.add(last - first <= longest), length_key)
+            slots = [(b.x[i], -(-b.p.candidates[i].end // slot) - b.p.candidates[i].start // slot) for i in idx]
+            b.guard(b.m.add(sum(n * x for x, n in slots) <= longest), length_key)
+        b.guard(b.m.add(sum(used) <= pol.max_sessions_per_day), sessions_key)
 
         day_idx = [i for i, c in enumerate(b.p.candidates) if c.day == day]
         b.guard(b.m.add(sum(b.x[i] * b.p.candidates[i].minutes for i in day_idx) <= pol.daily_cap_minutes), cap_key)
@@ -208,10 +239,14 @@ def add_objective(b: _Builder, played) -> None:
         for i, c in enumerate(b.p.candidates):
             if c.kind == "segment" and c.item_id == seg_id:
                 parts[c.daypart].append(i)
+        reached = []
         for part, idx in sorted(parts.items()):
             u = b.m.new_bool_var(f"part:{seg_id}:{part}")
             b.m.add(u <= sum(b.x[i] for i in idx))
+            reached.append(u)
             b.terms["spread_dayparts"].append((u, round(w.spread_dayparts * scale)))
+        if reached:  # redundant, for the LP: no more dayparts than plays
+            b.m.add(sum(reached) <= sum(played.get((seg_id, d), 0) for d in range(7)))
         for d in range(6):
             if (seg_id, d) in played and (seg_id, d + 1) in played:
                 z = b.m.new_bool_var(f"next:{seg_id}:{d}")
@@ -251,9 +286,30 @@ def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0
     prm.random_seed = SEED
     prm.max_deterministic_time = time_budget
     prm.linearization_level = 2
+    prm.cp_model_probing_level = 0  # probing costs most of a small budget and barely helps here
     if gap_limit > 0 and not explain:
         prm.relative_gap_limit = gap_limit
     return solver
+
+
+def add_warm_start(unit_model: UnitModel, picked: list[int], time_budget: float) -> bool:
+    """Hint a complete solution: fix the candidates to `picked`, let CP-SAT fill every helper
+    variable, and hint all of them. Returns False if `picked` breaks a rule (then only the
+    candidates are hinted)."""
+    model = unit_model.model
+    fixed = model.clone()
+    on = set(picked)
+    for i, var in enumerate(unit_model.x):
+        fixed.add(fixed.get_bool_var_from_proto_index(var.index) == (1 if i in on else 0))
+    solver = solver_for(time_budget)
+    if solver.solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for i, var in enumerate(unit_model.x):
+            model.add_hint(var, i in on)
+        return False
+    for index in range(len(model.proto.variables)):
+        model.add_hint(model.get_int_var_from_proto_index(index),
+                       solver.value(fixed.get_int_var_from_proto_index(index)))
+    return True
 
 
 def chosen(unit_model: UnitModel, solver: cp_model.CpSolver) -> list[Candidate]:

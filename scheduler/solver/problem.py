@@ -96,6 +96,21 @@ class UnitProblem:
         return self.unit.population / 1000.0
 
 
+def unit_signature(dataset: Dataset, unit: Unit) -> tuple:
+    """Everything a unit's plan depends on except population: units with equal signatures
+    have proportional objectives (all terms scale with population), so one solve serves all."""
+    if len(unit.sites) > 1:
+        return ("group", unit.id)
+    site = unit.sites[0]
+    return (
+        dataset.coordinates(site), site.profile_id, site.languages, site.kind, site.market_days,
+        site_policy(dataset, site),
+        tuple(r.id for r in dataset.relays if any(_relay_applies(dataset, site, r, d) for d in range(7))),
+        tuple(g.id for g in dataset.segments if _segment_applies(dataset, site, g)),
+        tuple(b.id for b in dataset.blackouts if dataset.in_scope(site, b.scope)),
+    )
+
+
 def combine_policies(policies: list[SitePolicy]) -> SitePolicy:
     """The rules a sync group keeps: every member's limits hold, so take the strictest.
 
