@@ -1,0 +1,349 @@
+"""The tunable rules and weights, merged in one place.
+
+`policy.toml` holds base values (`[policy]`, `[weights]`) and overrides per site kind
+(`[kind.urban]`), per area (`[area.<id>]`, applies to everything under the area) and per site
+(`[site.<id>]`). `--set section.key=value` on the command line changes base values.
+`site_policy()` merges them for one site: base < kind < areas (root first) < site.
+
+Only `load_policy` touches files; everything else is pure.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+from .domain import DAY_NAMES, SITE_KINDS, Dataset, Policy, Site, SitePolicy, Weights, Window
+from .errors import DataError, Problem
+
+# Every key `[policy]` may hold, with its default. A policy.toml may leave any out.
+POLICY_DEFAULTS: dict[str, Any] = {
+    "slot_minutes": 5,
+    "session_gap_minutes": 10,
+    "max_sessions_per_day": 3,
+    "max_session_minutes": 45,
+    "daily_cap_minutes": 150,
+    "segment_min_gap_minutes": 720,
+    "broadcast_days": list(DAY_NAMES),
+    "quiet_hours": ["21:00-05:00"],
+    "time_budget": 5.0,
+    "windows": {"morning": "05:00-07:30", "noon": "11:00-13:00", "evening": "17:00-20:00"},
+}
+WEIGHT_DEFAULTS: dict[str, float] = {
+    "reach": 1.0,
+    "spread_days": 200.0,
+    "spread_dayparts": 100.0,
+    "variety": 300.0,
+    "delay": 5.0,
+    "optional_relay": 0.1,
+}
+# (lowest allowed, highest allowed) for numeric keys
+_INT_RANGES = {
+    "slot_minutes": (1, 60),
+    "session_gap_minutes": (0, 1440),
+    "max_sessions_per_day": (1, 48),
+    "max_session_minutes": (1, 1440),
+    "daily_cap_minutes": (1, 1440),
+    "segment_min_gap_minutes": (0, 7 * 1440),
+}
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+_OVERRIDE_SECTIONS = ("kind", "area", "site")
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def parse_time(text: str, allow_24: bool = True) -> int:
+    """'HH:MM' -> minutes from midnight; raises ValueError outside 00:00..24:00."""
+    m = _TIME_RE.match(str(text).strip())
+    if not m:
+        raise ValueError(f"not HH:MM: {text!r}")
+    h, mi = int(m.group(1)), int(m.group(2))
+    if mi > 59 or h > 24 or (h == 24 and mi != 0) or (h == 24 and not allow_24):
+        raise ValueError(f"outside 00:00-24:00: {text!r}")
+    return h * 60 + mi
+
+
+def parse_range(text: str, wrap: bool) -> tuple[int, int]:
+    """'HH:MM-HH:MM' -> (start, end) minutes. Without `wrap` the end must come after the start."""
+    parts = str(text).strip().split("-")
+    if len(parts) != 2:
+        raise ValueError(f"not HH:MM-HH:MM: {text!r}")
+    start, end = parse_time(parts[0], allow_24=False), parse_time(parts[1])
+    if start == end or (not wrap and end < start):
+        raise ValueError(f"empty or reversed range: {text!r}")
+    return start, end
+
+
+def _check_value(key: str, value: Any) -> str | None:
+    """None when `value` is right for policy key `key`, else what is expected."""
+    if key in _INT_RANGES:
+        lo, hi = _INT_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            return f"an integer {lo}..{hi}"
+    elif key == "time_budget":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            return "a number of seconds > 0"
+    elif key == "broadcast_days":
+        if not isinstance(value, list) or not value or any(d not in DAY_NAMES for d in value):
+            return f"a non-empty list of days from {', '.join(DAY_NAMES)}"
+    elif key == "quiet_hours":
+        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+            return "a list of 'HH:MM-HH:MM' ranges (may wrap midnight)"
+        for v in value:
+            try:
+                parse_range(v, wrap=True)
+            except ValueError:
+                return "a list of 'HH:MM-HH:MM' ranges within 00:00-24:00 (may wrap midnight)"
+    elif key == "windows":
+        if not isinstance(value, Mapping) or not value:
+            return "a table of name = 'HH:MM-HH:MM'"
+        spans = []
+        for name, v in value.items():
+            try:
+                spans.append((*parse_range(v, wrap=False), name))
+            except (ValueError, TypeError):
+                return f"window {name!r}: 'HH:MM-HH:MM' within 00:00-24:00, start before end"
+        spans.sort()
+        for (s1, e1, n1), (s2, _e2, n2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                return f"windows that do not overlap ({n1!r} and {n2!r} do)"
+    return None
+
+
+def _check_weight(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return "a number >= 0"
+    return None
+
+
+def check_tables(tree: Mapping[str, Any], file: str) -> list[Problem]:
+    """Every problem of a parsed policy.toml tree: unknown keys, wrong types, bad ranges."""
+    problems: list[Problem] = []
+
+    def check_policy_table(table: Any, path: str, allow_weights: bool) -> None:
+        if not isinstance(table, Mapping):
+            problems.append(Problem(file, path, None, table, "a table"))
+            return
+        for key, value in table.items():
+            kpath = f"{path}.{key}"
+            if key == "weights" and allow_weights:
+                check_weights_table(value, kpath)
+            elif key not in POLICY_DEFAULTS:
+                known = sorted(POLICY_DEFAULTS) + (["weights"] if allow_weights else [])
+                problems.append(Problem(file, kpath, key, value, f"one of: {', '.join(known)}"))
+            else:
+                expected = _check_value(key, value)
+                if expected:
+                    problems.append(Problem(file, kpath, key, value, expected))
+
+    def check_weights_table(table: Any, path: str) -> None:
+        if not isinstance(table, Mapping):
+            problems.append(Problem(file, path, None, table, "a table of weights"))
+            return
+        for key, value in table.items():
+            if key not in WEIGHT_DEFAULTS:
+                problems.append(
+                    Problem(file, f"{path}.{key}", key, value, f"one of: {', '.join(WEIGHT_DEFAULTS)}")
+                )
+            elif (expected := _check_weight(value)) is not None:
+                problems.append(Problem(file, f"{path}.{key}", key, value, expected))
+
+    for section, value in tree.items():
+        if section == "policy":
+            check_policy_table(value, "policy", allow_weights=False)
+        elif section == "weights":
+            check_weights_table(value, "weights")
+        elif section in _OVERRIDE_SECTIONS:
+            if not isinstance(value, Mapping):
+                problems.append(Problem(file, section, None, value, "a table of overrides"))
+                continue
+            for ident, table in value.items():
+                if section == "kind" and ident not in SITE_KINDS:
+                    problems.append(
+                        Problem(file, f"kind.{ident}", "kind", ident, f"one of: {', '.join(SITE_KINDS)}")
+                    )
+                check_policy_table(table, f"{section}.{ident}", allow_weights=True)
+        else:
+            problems.append(
+                Problem(file, section, None, None, "only [policy], [weights], [kind.*], [area.*], [site.*] tables")
+            )
+    return problems
+
+
+def policy_from_tree(tree: Mapping[str, Any], source: str = "policy.toml") -> Policy:
+    """Build a Policy from a parsed TOML tree (raises DataError listing every problem)."""
+    problems = check_tables(tree, source)
+    if problems:
+        raise DataError(problems)
+    base_policy = copy.deepcopy(POLICY_DEFAULTS)
+    base_policy.update(copy.deepcopy(dict(tree.get("policy", {}))))
+    weights = dict(WEIGHT_DEFAULTS)
+    weights.update(tree.get("weights", {}))
+    overrides: dict[str, dict[str, Any]] = {}
+    for section in _OVERRIDE_SECTIONS:
+        for ident, table in tree.get(section, {}).items():
+            overrides[f"{section}:{ident}"] = copy.deepcopy(dict(table))
+    return Policy(base={"policy": base_policy, "weights": weights}, overrides=overrides, source=source)
+
+
+def toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    """The line a TOML syntax error is on (Python 3.11 only says it in the message)."""
+    line = getattr(exc, "lineno", None)
+    if line is None:
+        m = re.search(r"at line (\d+)", str(exc))
+        line = int(m.group(1)) if m else None
+    return line
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read a policy.toml into a Policy; DataError names every unknown key or bad value."""
+    path = Path(path)
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(Problem(name, None, None, str(path), f"a readable file ({exc.strerror or exc})"))
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if not raw.strip():
+        raise DataError(Problem(name, None, None, None, "a non-empty TOML file"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(Problem(name, None, None, None, f"UTF-8 text (byte {exc.start} is not)"))
+    try:
+        tree = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(Problem(name, toml_error_line(exc), None, None, f"valid TOML ({exc})"))
+    return policy_from_tree(tree, source=name)
+
+
+# --------------------------------------------------------------------------- --set
+
+
+def _parse_setting_value(key: str, text: str, current: Any) -> Any:
+    text = text.strip()
+    if key in ("broadcast_days", "quiet_hours"):
+        return [p.strip() for p in re.split(r"[;,]", text) if p.strip()]
+    if isinstance(current, bool):
+        raise ValueError
+    if isinstance(current, int) and key != "time_budget":
+        return int(text)
+    if isinstance(current, (int, float)):
+        return float(text)
+    return text
+
+
+def apply_settings(policy: Policy, settings: list[str]) -> Policy:
+    """A new Policy with each 'section.key=value' applied to the base values.
+
+    `policy.max_session_minutes=30`, `weights.spread_days=2`, `policy.quiet_hours=21:00-05:30`
+    (lists: `,` or `;` separated), `policy.windows.morning=05:30-07:00` (one window; an empty
+    value removes it). Values take the type of the key they replace.
+    """
+    base = copy.deepcopy({k: dict(v) for k, v in policy.base.items()})
+    base.setdefault("policy", copy.deepcopy(POLICY_DEFAULTS))
+    base.setdefault("weights", dict(WEIGHT_DEFAULTS))
+    problems: list[Problem] = []
+    known = [f"policy.{k}" for k in POLICY_DEFAULTS if k != "windows"]
+    known += ["policy.windows.<name>"] + [f"weights.{k}" for k in WEIGHT_DEFAULTS]
+    for setting in settings:
+        key_path, eq, text = setting.partition("=")
+        key_path = key_path.strip()
+        if not eq:
+            problems.append(Problem("--set", None, key_path, setting, "section.key=value, e.g. policy.slot_minutes=10"))
+            continue
+        parts = key_path.split(".")
+        if parts[:2] == ["policy", "windows"] and len(parts) == 3 and parts[2]:
+            windows = dict(base["policy"].get("windows", {}))
+            if text.strip():
+                windows[parts[2]] = text.strip()
+            else:
+                windows.pop(parts[2], None)
+            expected = _check_value("windows", windows)
+            if expected:
+                problems.append(Problem("--set", None, key_path, text, expected))
+            else:
+                base["policy"]["windows"] = windows
+            continue
+        if len(parts) != 2 or parts[0] not in ("policy", "weights") or (
+            parts[1] not in (POLICY_DEFAULTS if parts[0] == "policy" else WEIGHT_DEFAULTS)
+        ) or parts[1] == "windows":
+            problems.append(Problem("--set", None, key_path, setting, f"one of: {', '.join(known)}"))
+            continue
+        section, key = parts
+        current = base[section].get(key, (POLICY_DEFAULTS if section == "policy" else WEIGHT_DEFAULTS)[key])
+        try:
+            value = _parse_setting_value(key, text, current)
+        except ValueError:
+            value = None
+            expected = f"a value of type {type(current).__name__}"
+        else:
+            expected = _check_value(key, value) if section == "policy" else _check_weight(value)
+        if expected:
+            problems.append(Problem("--set", None, key_path, text, expected))
+        else:
+            base[section][key] = value
+    if problems:
+        raise DataError(problems)
+    return Policy(base=base, overrides=copy.deepcopy(dict(policy.overrides)), source=policy.source)
+
+
+# --------------------------------------------------------------------------- merging
+
+_CACHE: dict[tuple[int, str], tuple[Policy, Dataset, Site, SitePolicy]] = {}
+
+
+def merged_values(dataset: Dataset, site: Site) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The raw merged (policy, weights) dicts in force at `site`, before parsing."""
+    policy = dataset.policy
+    values = copy.deepcopy(POLICY_DEFAULTS)
+    values.update(copy.deepcopy(dict(policy.base.get("policy", {}))))
+    weights = dict(WEIGHT_DEFAULTS)
+    weights.update(policy.base.get("weights", {}))
+    keys = [f"kind:{site.kind}"]
+    keys += [f"area:{a.id}" for a in reversed(dataset.ancestors(site.area_id))]
+    keys.append(f"site:{site.id}")
+    for key in keys:
+        table = policy.overrides.get(key)
+        if not table:
+            continue
+        for k, v in table.items():
+            if k == "weights":
+                weights.update(v)
+            else:
+                values[k] = copy.deepcopy(v)  # windows replaces the whole table
+    return values, weights
+
+
+def site_policy(dataset: Dataset, site: Site) -> SitePolicy:
+    """The rules in force at one site: base < kind:<kind> < area:<id> (root first) < site:<id>."""
+    key = (id(dataset), site.id)
+    hit = _CACHE.get(key)  # the entry holds the dataset itself, so its id cannot be reused
+    if hit is not None and hit[1] is dataset and hit[2] == site:
+        return hit[3]
+    values, weights = merged_values(dataset, site)
+    windows = sorted(
+        (Window(name, *parse_range(text, wrap=False)) for name, text in values["windows"].items()),
+        key=lambda w: (w.start_min, w.end_min, w.name),
+    )
+    result = SitePolicy(
+        windows=tuple(windows),
+        broadcast_days=tuple(sorted({DAY_NAMES.index(d) for d in values["broadcast_days"]})),
+        quiet_hours=tuple(parse_range(q, wrap=True) for q in values["quiet_hours"]),
+        slot_minutes=int(values["slot_minutes"]),
+        session_gap_minutes=int(values["session_gap_minutes"]),
+        max_sessions_per_day=int(values["max_sessions_per_day"]),
+        max_session_minutes=int(values["max_session_minutes"]),
+        daily_cap_minutes=int(values["daily_cap_minutes"]),
+        segment_min_gap_minutes=int(values["segment_min_gap_minutes"]),
+        weights=Weights(**{k: float(v) for k, v in weights.items()}),
+        time_budget=float(values["time_budget"]),
+    )
+    if len(_CACHE) > 50_000:
+        _CACHE.clear()
+    _CACHE[key] = (dataset.policy, dataset, site, result)
+    return result
