@@ -165,8 +165,8 @@ def _report_dataset(plan):
         return load_dataset(Path(plan.dataset_root))
     except (ImportError, LoaError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        click.secho(f"warning: dataset {plan.dataset_root} not used ({first}); "
-                    "KPIs come from the plan alone, no heatmaps", err=True, fg="yellow")
+        click.secho(f"warning: dataset {plan.dataset_root} not used ({first}); KPIs come from the plan "
+                    "alone (no daily caps, relays due = relays placed, no heatmaps)", err=True, fg="yellow")
         return None
 
 
@@ -215,8 +215,9 @@ def compare_cmd(plan_a: Path, plan_b: Path, as_json: bool, lang: str) -> None:
     """Show what changed from PLAN_A to PLAN_B: KPI deltas and moved/added/removed placements.
 
     A placement is "moved" when the same item airs at the same site on the same day at another
-    time; otherwise it is added (only in B) or removed (only in A). KPIs are computed from the
-    plans alone (required plays from the plans' min_plays).
+    time; otherwise it is added (only in B) or removed (only in A). When both plans come from
+    the same dataset, its segment rules, relay grid and policy file are used for the KPIs
+    (settings given to `loa plan --set` are not re-applied).
 
     \b
     Example:
@@ -226,7 +227,9 @@ def compare_cmd(plan_a: Path, plan_b: Path, as_json: bool, lang: str) -> None:
     from .export.report import compare, compare_json, format_compare
     from .planfile import read_plan
 
-    result = compare(read_plan(plan_a), read_plan(plan_b))
+    a, b = read_plan(plan_a), read_plan(plan_b)
+    dataset = _report_dataset(a) if a.dataset_root == b.dataset_root else None
+    result = compare(a, b, dataset)
     click.echo(compare_json(result) if as_json else format_compare(result, lang))
 
 

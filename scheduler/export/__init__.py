@@ -1,0 +1,134 @@
+"""Exporters: calendars and manifests of a solved WeekPlan (they read the plan, never the solver).
+
+`export_all(plan, out)` validates everything first (every audio file probed and checksummed,
+every previous calendar readable), builds every file in memory, and only then writes them, each
+atomically. A bad input therefore leaves the previous outputs untouched.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..domain import WeekPlan, week_days
+from ..errors import ExportError
+from ..fsutil import write_bytes_atomic
+from . import audio, ical, manifest
+
+WRITE_THREADS = 8
+
+__all__ = ["ExportSummary", "export_all", "plan_outputs", "site_calendar_path", "district_calendar_path"]
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    calendars: int  # .ics files (site + district)
+    events: int  # VEVENTs in the site calendars (= placements)
+    manifests: int  # site-days (each one .m3u8 + one .json)
+    audio_files: int  # distinct audio files probed
+    seconds: float
+    paths: tuple[Path, ...] = field(default=(), repr=False)
+
+    def __str__(self) -> str:
+        return (f"{self.calendars} calendars ({self.events} events), {self.manifests} day manifests, "
+                f"{self.audio_files} audio files probed, {len(self.paths)} files in {self.seconds:.2f} s")
+
+    def as_dict(self) -> dict:
+        return {"calendars": self.calendars, "events": self.events, "manifests": self.manifests,
+                "audio_files": self.audio_files, "files": len(self.paths), "seconds": round(self.seconds, 3)}
+
+
+def site_calendar_path(plan: WeekPlan, out: Path, site_id: str) -> Path:
+    site = plan.site(site_id)
+    return Path(out) / "calendars" / plan.week / site.district_id / f"{site.id}.ics"
+
+
+def district_calendar_path(plan: WeekPlan, out: Path, district_id: str) -> Path:
+    return Path(out) / "calendars" / plan.week / f"{district_id}.ics"
+
+
+def _check_plan(plan: WeekPlan) -> None:
+    sites = {s.id for s in plan.sites}
+    items = {(i.kind, i.id): i for i in plan.items}
+    problems = []
+    for p in plan.placements:
+        if p.site_id not in sites:
+            problems.append(f"placement at unknown site {p.site_id!r}")
+        item = items.get((p.kind, p.item_id))
+        if item is None:
+            problems.append(f"placement of unknown {p.kind} {p.item_id!r} at {p.site_id}")
+        elif p.kind == "segment" and not item.audio:
+            problems.append(f"segment {p.item_id!r} has no audio file")
+        if p.end <= p.start:
+            problems.append(f"{p.kind} {p.item_id!r} at {p.site_id} ends before it starts ({p.start} -> {p.end})")
+    if problems:
+        raise ExportError(f"plan {plan.week} cannot be exported:\n" + "\n".join(f"  - {x}" for x in sorted(set(problems))))
+
+
+def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSummary]:
+    """Every output file as {path: bytes}, nothing written; raises ExportError on any bad input."""
+    t0 = time.perf_counter()
+    out = Path(out)
+    _check_plan(plan)
+    items = {(i.kind, i.id): i for i in plan.items}
+    wanted = {audio.audio_path(plan, items[(p.kind, p.item_id)].audio)
+              for p in plan.placements if p.kind == "segment"}
+    infos = audio.probe_many(wanted)
+
+    files: dict[Path, bytes] = {}
+    events = 0
+    by_site: dict[str, list] = {}
+    for p in plan.placements:
+        by_site.setdefault(p.site_id, []).append(p)
+    # Each VEVENT is built once (SEQUENCE from the site's previous calendar) and shared by the
+    # site and district calendars, so both always agree and the district costs no rebuild.
+    district_events: dict[str, dict] = {}
+    for site in sorted(plan.sites, key=lambda s: s.id):
+        path = site_calendar_path(plan, out, site.id)
+        evs = ical.build_events(plan, by_site.get(site.id, []), ical.read_previous(path))
+        events += len(evs)
+        files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site), evs))
+        district_events.setdefault(site.district_id, {}).update(evs)
+    for district_id in sorted(district_events):
+        name = next(s.district_name for s in plan.sites if s.district_id == district_id)
+        path = district_calendar_path(plan, out, district_id)
+        cal = ical.assemble(plan, ical.district_calendar_name(plan, name), district_events[district_id])
+        files[path] = ical.to_bytes(cal)
+    calendars = len(files)
+    manifests = 0
+    for site in sorted(plan.sites, key=lambda s: s.id):
+        for day in week_days(plan.week):  # every day, so a day emptied by a re-plan is rewritten
+            todo = [p for p in by_site.get(site.id, []) if p.start.date() == day]
+            files.update(manifest.manifest_files(plan, site.id, day, infos, out, todo))
+            manifests += 1
+    summary = ExportSummary(calendars=calendars, events=events, manifests=manifests,
+                            audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files))
+    return files, summary
+
+
+def export_all(plan: WeekPlan, out: Path) -> ExportSummary:
+    """Write calendars/<week>/... and audio_manifests/<week>/<site>/<date>.{m3u8,json} under `out`.
+
+    plan.json is not written here (the caller does it with planfile.write_plan).
+    """
+    t0 = time.perf_counter()
+    files, summary = plan_outputs(plan, out)
+    for folder in sorted({path.parent for path in files}):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"{folder}: cannot create folder ({exc.strerror or exc})") from None
+
+    def write(item):
+        path, data = item
+        try:
+            write_bytes_atomic(path, data)
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+    # each file is fsynced before its rename: threads overlap those waits (the GIL is released)
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        list(pool.map(write, files.items()))
+    return ExportSummary(calendars=summary.calendars, events=summary.events, manifests=summary.manifests,
+                         audio_files=summary.audio_files, seconds=time.perf_counter() - t0, paths=summary.paths)

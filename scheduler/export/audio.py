@@ -1,0 +1,194 @@
+"""Audio with pydub: probe the real files (duration, checksum) and render one file per session.
+
+Durations and checksums in manifests always come from here, never from the dataset's CSV, so a
+manifest describes the bytes a player will actually read. pydub needs Debian `ffmpeg` for
+anything but WAV.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from ..domain import Placement, WeekPlan
+from ..errors import ExportError
+from ..fsutil import write_bytes_atomic
+
+SESSION_GAP_MINUTES = 10  # placements closer than this belong to one session
+PEAK_CEILING_DBFS = -1.0  # loudness matching never pushes a peak above this (no clipping)
+RENDER_FORMATS = ("mp3", "ogg", "wav")
+PROBE_THREADS = 4
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a manifest says about one audio file: its real duration and its sha256."""
+
+    path: Path
+    duration_s: float
+    sha256: str
+    dbfs: float
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _load(path: Path):
+    """Decode a file with pydub, turning every failure into an ExportError naming the file."""
+    from pydub import AudioSegment
+    from pydub.exceptions import CouldntDecodeError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"{path}: audio file not found")
+    if not os.access(path, os.R_OK):
+        raise ExportError(f"{path}: audio file is not readable (permissions)")
+    if path.suffix.lower() != ".wav" and shutil.which("ffmpeg") is None:
+        raise ExportError(f"{path}: decoding needs ffmpeg (apt-get install ffmpeg)")
+    try:
+        return AudioSegment.from_file(path)
+    except (CouldntDecodeError, IndexError, ValueError, EOFError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ExportError(f"{path}: audio file cannot be decoded ({first[:200]})") from None
+
+
+def probe(path: Path) -> AudioInfo:
+    """Duration, checksum and loudness of one audio file.
+
+    Raises ExportError naming the file when it is missing, unreadable, undecodable, empty or
+    silent (every sample zero).
+    """
+    path = Path(path)
+    seg = _load(path)
+    if len(seg) == 0 or seg.frame_count() == 0:
+        raise ExportError(f"{path}: audio file is empty (0 s)")
+    if seg.max == 0 or math.isinf(seg.dBFS):
+        raise ExportError(f"{path}: audio file is silent (every sample is zero)")
+    duration = seg.frame_count() / seg.frame_rate
+    return AudioInfo(path=path, duration_s=round(duration, 3), sha256=_sha256(path), dbfs=round(seg.dBFS, 2))
+
+
+def probe_many(paths) -> dict[Path, AudioInfo]:
+    """Probe every distinct file; report every bad file at once (one ExportError)."""
+    def attempt(path: Path) -> AudioInfo | str:
+        try:
+            return probe(path)
+        except ExportError as exc:
+            return str(exc)
+
+    todo = sorted({Path(p) for p in paths})
+    with ThreadPoolExecutor(max_workers=max(1, min(PROBE_THREADS, len(todo)))) as pool:  # ffmpeg runs outside the GIL
+        results = list(pool.map(attempt, todo))
+    infos = {path: r for path, r in zip(todo, results) if isinstance(r, AudioInfo)}
+    problems = [r for r in results if isinstance(r, str)]
+    if problems:
+        head = "audio problem:" if len(problems) == 1 else f"{len(problems)} audio problems:"
+        raise ExportError("\n".join([head] + [f"  - {p}" for p in problems]) + "\nnothing was written")
+    return infos
+
+
+def audio_path(plan: WeekPlan, audio: str) -> Path:
+    """Where a dataset-relative audio path lives on disk."""
+    p = Path(audio)
+    return p if p.is_absolute() else Path(plan.dataset_root) / p
+
+
+def day_placements(plan: WeekPlan, site_id: str, day: date) -> list[Placement]:
+    return sorted(
+        (p for p in plan.placements if p.site_id == site_id and p.start.date() == day),
+        key=lambda p: (p.start, p.end, p.kind, p.item_id),
+    )
+
+
+def sessions(placements: list[Placement], gap_minutes: int = SESSION_GAP_MINUTES) -> list[list[Placement]]:
+    """Split a day's placements (in air order) where the silence between two is >= gap_minutes."""
+    out: list[list[Placement]] = []
+    for p in placements:
+        if out and (p.start - out[-1][-1].end).total_seconds() < gap_minutes * 60:
+            out[-1].append(p)
+        else:
+            out.append([p])
+    return out
+
+
+def _match_loudness(seg, target_dbfs: float):
+    gain = target_dbfs - seg.dBFS
+    headroom = PEAK_CEILING_DBFS - seg.max_dBFS
+    return seg.apply_gain(min(gain, headroom))
+
+
+def render_sessions(
+    plan: WeekPlan,
+    site_id: str,
+    day: date,
+    out_dir: Path,
+    gap_ms: int = 2000,
+    target_dbfs: float = -18.0,
+    fmt: str = "mp3",
+    session_gap_minutes: int = SESSION_GAP_MINUTES,
+) -> list[Path]:
+    """One audio file per session of `day` at `site_id`: its recorded segments in air order.
+
+    A session is a run of placements less than `session_gap_minutes` apart. Relays are live
+    programmes with no file: they are skipped (a session of relays only yields no file). Each
+    segment is gain-matched to `target_dbfs` (RMS), never beyond a -1 dBFS peak, and segments
+    are separated by `gap_ms` of silence. Files are `<site>_<YYYY-MM-DD>_<HHMM>.<fmt>` in
+    `out_dir`, each written atomically. Everything is decoded before anything is written.
+    """
+    from pydub import AudioSegment
+
+    if fmt not in RENDER_FORMATS:
+        raise ExportError(f"unknown audio format {fmt!r}; expected one of {', '.join(RENDER_FORMATS)}")
+    if gap_ms < 0:
+        raise ExportError(f"gap must be >= 0 ms, got {gap_ms}")
+    if site_id not in {s.id for s in plan.sites}:
+        raise ExportError(f"site {site_id!r} is not in the plan of {plan.week}")
+    if fmt != "wav" and shutil.which("ffmpeg") is None:
+        raise ExportError(f"rendering {fmt} needs ffmpeg (apt-get install ffmpeg)")
+    items = {(i.kind, i.id): i for i in plan.items}
+    rendered: list[tuple[Path, object]] = []
+    for session in sessions(day_placements(plan, site_id, day), session_gap_minutes):
+        segs = []
+        for p in session:
+            if p.kind != "segment":
+                continue
+            item = items.get((p.kind, p.item_id))
+            if item is None or not item.audio:
+                raise ExportError(f"segment {p.item_id!r} at {site_id} has no audio file in the plan")
+            path = audio_path(plan, item.audio)
+            probe(path)  # same checks (missing, undecodable, silent) as the manifests
+            segs.append(_match_loudness(_load(path), target_dbfs))
+        if not segs:
+            continue
+        out = segs[0]
+        for seg in segs[1:]:
+            out = out + AudioSegment.silent(duration=gap_ms, frame_rate=out.frame_rate) + seg
+        name = f"{site_id}_{day.isoformat()}_{session[0].start.strftime('%H%M')}.{fmt}"
+        rendered.append((Path(out_dir) / name, out))
+    paths = []
+    for path, seg in rendered:
+        buf = io.BytesIO()
+        params = ["-q:a", "4"] if fmt == "ogg" else None
+        kwargs = {"bitrate": "128k"} if fmt == "mp3" else {}
+        seg.export(buf, format=fmt, parameters=params, tags={"title": path.stem}, **kwargs) if fmt != "wav" \
+            else seg.export(buf, format="wav")
+        paths.append(write_bytes_atomic(path, buf.getvalue()))
+    return paths
+
+
+def parse_day(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise ExportError(f"date {text!r}: expected YYYY-MM-DD") from None

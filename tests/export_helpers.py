@@ -1,0 +1,105 @@
+"""A small real week for the exporter tests: 2 sites in 1 district, real Vietnamese speech.
+
+Audio is spoken by espeak-ng (-v vi) into the test's temp folder and converted by ffmpeg to mp3
+and ogg, so pydub decodes three real formats. The plan is written with planfile.write_plan and
+read back, so the dataset root is resolved exactly as `loa export` resolves it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from scheduler.domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
+from scheduler.planfile import read_plan, write_plan
+
+WEEK = "2024-W10"  # Monday 2024-03-04
+DISTRICT = "chu-pah"
+SITES = (
+    PlanSite(id="ia-ka", name="Xã Ia Ka", district_id=DISTRICT, district_name="Huyện Chư Păh",
+             population=9500, languages=("vi", "jra"), technology="fm", kind="rural"),
+    PlanSite(id="nghia-hung", name="Xã Nghĩa Hưng", district_id=DISTRICT, district_name="Huyện Chư Păh",
+             population=7200, languages=("vi",), technology="wired", kind="rural"),
+)
+SPEECH = {
+    "audio/dich-vu-cong.wav": "Dịch vụ công trực tuyến giúp bà con nộp hồ sơ tại nhà.",
+    "audio/can-cuoc.mp3": "Bà con nhớ làm căn cước công dân gắn chíp.",
+    "audio/khai-sinh-jrai.ogg": "Đăng ký khai sinh cho trẻ đúng hạn.",
+}
+ITEMS = (
+    PlanItem(id="vov1-thoi-su", kind="relay", title="Thời sự sáng VOV1", source="VOV1", language="vi",
+             duration_s=1800, stream_url="https://stream.example.vn/vov1.m3u8", mandatory=True),
+    PlanItem(id="gl-thoi-su", kind="relay", title="Thời sự Gia Lai — Đài PT-TH tỉnh", source="Đài PT-TH Gia Lai",
+             language="vi", duration_s=1200, mandatory=True),
+    PlanItem(id="dich-vu-cong", kind="segment", title="Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà",
+             source="Trung tâm VH-TT Chư Păh", language="vi", duration_s=4, topic=3,
+             audio="audio/dich-vu-cong.wav", priority=3),
+    PlanItem(id="can-cuoc", kind="segment", title="Căn cước công dân gắn chíp: thủ tục và lệ phí",
+             source="Công an huyện", language="vi", duration_s=4, topic=5, audio="audio/can-cuoc.mp3", priority=2),
+    PlanItem(id="khai-sinh-jrai", kind="segment", title="Đăng ký khai sinh (tiếng Jrai)",
+             source="Trung tâm VH-TT Chư Păh", language="jra", duration_s=3, topic=2,
+             audio="audio/khai-sinh-jrai.ogg", priority=2),
+)
+
+
+def make_audio(root: Path) -> None:
+    """Speak each text with espeak-ng into root/<path>, converting to mp3/ogg with ffmpeg."""
+    for rel, text in SPEECH.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        wav = target.with_suffix(".src.wav")
+        subprocess.run(["espeak-ng", "-v", "vi", "-s", "190", "-w", str(wav), text], check=True, timeout=30)
+        if target.suffix == ".wav":
+            wav.rename(target)
+        else:
+            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), str(target)],
+                           check=True, timeout=30)
+            wav.unlink()
+
+
+def _at(day, hh, mm) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm)
+
+
+def placements() -> tuple[Placement, ...]:
+    out = []
+    for n, day in enumerate(week_days(WEEK)):
+        for k, site in enumerate(SITES):
+            out.append(Placement(site.id, "relay", "vov1-thoi-su", _at(day, 6, 0), _at(day, 6, 30), 4000.0 + k))
+            out.append(Placement(site.id, "segment", "dich-vu-cong", _at(day, 6, 30), _at(day, 6, 31), 3500.5))
+            if n % 2 == 0:
+                out.append(Placement(site.id, "segment", "can-cuoc", _at(day, 6, 35), _at(day, 6, 36), 3300.0))
+            out.append(Placement(site.id, "relay", "gl-thoi-su", _at(day, 18, 0), _at(day, 18, 20), 5100.0))
+            if site.id == "ia-ka":
+                out.append(Placement(site.id, "segment", "khai-sinh-jrai", _at(day, 18, 25), _at(day, 18, 26), 2900.0))
+            if n == 2:  # Wednesday midday: a session of its own
+                out.append(Placement(site.id, "segment", "can-cuoc", _at(day, 11, 0), _at(day, 11, 1), 1500.0))
+    return tuple(out)
+
+
+def build_plan(tmp: Path) -> tuple[WeekPlan, Path, Path]:
+    """(plan read back from plan.json, dataset root, plan.json path) under `tmp`."""
+    data = tmp / "data" / "tiny"
+    make_audio(data)
+    plan = WeekPlan(week=WEEK, dataset_name="tiny", dataset_root=str(data), sites=SITES, items=ITEMS,
+                    placements=placements())
+    plan_path = tmp / "out" / "audio_manifests" / WEEK / "plan.json"
+    write_plan(plan, plan_path)
+    return read_plan(plan_path), data, plan_path
+
+
+def copy_dataset(src_tmp: Path, dst_tmp: Path) -> None:
+    shutil.copytree(src_tmp / "data", dst_tmp / "data")
+
+
+def move_placement(plan: WeekPlan, site_id: str, item_id: str, day_index: int, minutes: int) -> WeekPlan:
+    """The same plan with one placement moved `minutes` later within its day."""
+    day = week_days(plan.week)[day_index]
+    moved = []
+    for p in plan.placements:
+        if p.site_id == site_id and p.item_id == item_id and p.start.date() == day:
+            p = dataclasses.replace(p, start=p.start + timedelta(minutes=minutes), end=p.end + timedelta(minutes=minutes))
+        moved.append(p)
+    return dataclasses.replace(plan, placements=tuple(moved))

@@ -1,0 +1,133 @@
+"""Audio: probing real files and rendering one file per session (pydub + Debian ffmpeg)."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pydub import AudioSegment
+
+from export_helpers import WEEK, build_plan
+from scheduler.cli import main
+from scheduler.errors import ExportError
+from scheduler.export.audio import day_placements, probe, render_sessions, sessions
+
+WED = date(2024, 3, 6)
+
+
+def decoded_duration(path: Path) -> float:
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                          "-ar", "8000", "-"], check=True, capture_output=True, timeout=30).stdout
+    return len(pcm) / 2 / 8000
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("audio")
+    plan, data, plan_path = build_plan(tmp)
+    return plan, data, plan_path, tmp
+
+
+@pytest.mark.parametrize("name", ["dich-vu-cong.wav", "can-cuoc.mp3", "khai-sinh-jrai.ogg"])
+def test_probe_measures_real_duration_and_checksum(planned, name):
+    _, data, _, _ = planned
+    path = data / "audio" / name
+    info = probe(path)
+    assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert abs(info.duration_s - decoded_duration(path)) < 0.01
+    assert 1.0 < info.duration_s < 6.0 and info.dbfs < 0
+
+
+def test_probe_rejects_missing_undecodable_empty_and_silent_files(tmp_path):
+    with pytest.raises(ExportError, match=r"nothere\.mp3: audio file not found"):
+        probe(tmp_path / "nothere.mp3")
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(ExportError, match=r"junk\.mp3: audio file cannot be decoded"):
+        probe(junk)
+    silent = tmp_path / "silent.wav"
+    AudioSegment.silent(duration=2000, frame_rate=22050).export(silent, format="wav")
+    with pytest.raises(ExportError, match=r"silent\.wav: audio file is silent"):
+        probe(silent)
+    empty = tmp_path / "empty.wav"
+    AudioSegment.silent(duration=0, frame_rate=22050).export(empty, format="wav")
+    with pytest.raises(ExportError, match=r"empty\.wav"):
+        probe(empty)
+
+
+def test_sessions_split_where_the_speakers_fall_silent_ten_minutes(planned):
+    plan, _, _, _ = planned
+    runs = sessions(day_placements(plan, "ia-ka", WED))
+    assert [[(p.start.strftime("%H:%M"), p.item_id) for p in s] for s in runs] == [
+        [("06:00", "vov1-thoi-su"), ("06:30", "dich-vu-cong"), ("06:35", "can-cuoc")],
+        [("11:00", "can-cuoc")],
+        [("18:00", "gl-thoi-su"), ("18:25", "khai-sinh-jrai")],
+    ]
+
+
+def test_render_gives_one_loudness_matched_file_per_session(planned):
+    plan, data, _, tmp = planned
+    out = tmp / "render-wav"
+    target, gap_ms = -24.0, 700
+    paths = render_sessions(plan, "ia-ka", WED, out, gap_ms=gap_ms, target_dbfs=target, fmt="wav")
+    assert [p.name for p in paths] == ["ia-ka_2024-03-06_0600.wav", "ia-ka_2024-03-06_1100.wav",
+                                       "ia-ka_2024-03-06_1800.wav"]
+    parts = [probe(data / "audio" / "dich-vu-cong.wav"), probe(data / "audio" / "can-cuoc.mp3")]
+    morning = AudioSegment.from_file(paths[0])
+    expected = sum(p.duration_s for p in parts) + gap_ms / 1000
+    assert abs(len(morning) / 1000 - expected) < 0.05  # relays are live: not in the file
+    # each segment, cut back out of the session file, sits at the target loudness
+    first_ms = round(parts[0].duration_s * 1000)
+    pieces = [morning[:first_ms], morning[first_ms + gap_ms:]]
+    gap = morning[first_ms + 50:first_ms + gap_ms - 50]
+    for piece in pieces:
+        assert abs(piece.dBFS - target) < 1.0, piece.dBFS
+        assert piece.max_dBFS <= -0.9
+    assert gap.max == 0  # silence between segments
+    assert sorted(p.name for p in out.iterdir()) == [p.name for p in paths]  # no temp files left
+
+
+def test_render_mp3_plays_in_ffmpeg_with_the_expected_length(planned):
+    plan, data, _, tmp = planned
+    out = tmp / "render-mp3"
+    (path,) = [p for p in render_sessions(plan, "ia-ka", WED, out, gap_ms=2000) if p.name.endswith("_1800.mp3")]
+    expected = probe(data / "audio" / "khai-sinh-jrai.ogg").duration_s  # one segment; the relay is live
+    assert abs(decoded_duration(path) - expected) < 0.1
+    # -18 dBFS RMS unless that would push a peak above -1 dBFS (no clipping): then the peak decides
+    source = AudioSegment.from_file(data / "audio" / "khai-sinh-jrai.ogg")
+    reachable = min(-18.0, -1.0 - (source.max_dBFS - source.dBFS))
+    loud = AudioSegment.from_file(path)
+    assert abs(loud.dBFS - reachable) < 0.5
+    assert loud.max_dBFS < -0.5
+
+
+def test_render_with_missing_audio_writes_nothing(tmp_path):
+    plan, data, _ = build_plan(tmp_path)
+    (data / "audio" / "can-cuoc.mp3").unlink()
+    out = tmp_path / "sessions"
+    with pytest.raises(ExportError, match="can-cuoc.mp3"):
+        render_sessions(plan, "ia-ka", WED, out)
+    assert not out.exists()
+
+
+def test_cli_render_writes_session_files(planned, tmp_path):
+    _, _, plan_path, _ = planned
+    runner = CliRunner()
+    out = tmp_path / "cli-sessions"
+    result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "nghia-hung", "--date", "2024-03-05",
+                                  "--out", str(out), "--gap-ms", "500", "--target-dbfs", "-20", "--format", "ogg"])
+    assert result.exit_code == 0, result.output
+    # Tuesday at Nghĩa Hưng: morning relay + segment (one file); the evening has the relay only
+    assert result.output.split() == [str(out / "nghia-hung_2024-03-05_0600.ogg")]
+    assert decoded_duration(out / "nghia-hung_2024-03-05_0600.ogg") > 1.0
+
+    result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "nowhere", "--date", "2024-03-05",
+                                  "--out", str(out)])
+    assert result.exit_code == ExportError.exit_code and "nowhere" in result.output
+    result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "5/3/2024"])
+    assert result.exit_code == ExportError.exit_code and "YYYY-MM-DD" in result.output
+    assert "Relays are live" in runner.invoke(main, ["render", "--help"]).output
+    assert WEEK in runner.invoke(main, ["render", "--help"]).output

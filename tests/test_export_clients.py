@@ -1,0 +1,215 @@
+"""Real clients, no mocks: a Radicale CalDAV server with the caldav client; ffmpeg and Liquidsoap
+playing a day's manifest."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from export_helpers import DISTRICT, WEEK, build_plan
+from scheduler.export import export_all
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+USER, PASSWORD = "canbo", "mat-khau-thu"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("clients")
+    plan, data, plan_path = build_plan(tmp)
+    out = tmp / "out"
+    export_all(plan, out)
+    return plan, out, tmp
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory):
+    """A real Radicale on 127.0.0.1 (random port, temp storage, plain htpasswd user); stopped by PID."""
+    root = tmp_path_factory.mktemp("radicale")
+    (root / "users").write_text(f"{USER}:{PASSWORD}\n")
+    port = _free_port()
+    config = root / "config"
+    config.write_text(
+        "[server]\n"
+        f"hosts = 127.0.0.1:{port}\n"
+        "[auth]\n"
+        "type = htpasswd\n"
+        f"htpasswd_filename = {root / 'users'}\n"
+        "htpasswd_encryption = plain\n"
+        "[storage]\n"
+        f"filesystem_folder = {root / 'collections'}\n"
+        "[logging]\n"
+        "level = warning\n"
+    )
+    log = open(root / "radicale.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("Radicale did not start:\n" + (root / "radicale.log").read_text())
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _one_event_calendars(cal: icalendar.Calendar) -> list[str]:
+    """One VCALENDAR per VEVENT (with the VTIMEZONE), as a CalDAV PUT needs."""
+    out = []
+    for ev in cal.walk("VEVENT"):
+        one = icalendar.Calendar()
+        for prop in ("PRODID", "VERSION", "CALSCALE"):
+            one.add(prop, cal[prop])
+        for tz in cal.walk("VTIMEZONE"):
+            one.add_component(tz)
+        one.add_component(ev)
+        out.append(one.to_ical().decode("utf-8"))
+    return out
+
+
+def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale, monkeypatch):
+    import caldav
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    plan, out, _ = exported
+    path = out / "calendars" / WEEK / DISTRICT / "ia-ka.ics"
+    cal = icalendar.Calendar.from_ical(path.read_bytes())
+    expected = sorted((ev["DTSTART"].dt, ev["DTEND"].dt, str(ev["SUMMARY"]), str(ev["UID"])) for ev in cal.walk("VEVENT"))
+    assert len(expected) == sum(p.site_id == "ia-ka" for p in plan.placements)
+
+    client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, enable_rfc6764=False, timeout=30)
+    principal = client.principal()
+    remote = principal.make_calendar(name=str(cal["X-WR-CALNAME"]), cal_id="ia-ka")
+    for ics in _one_event_calendars(cal):
+        remote.add_event(ics)
+
+    monday = datetime(2024, 3, 4, tzinfo=TZ)
+    found = remote.search(start=monday, end=monday + timedelta(days=7), event=True, expand=False, post_filter=False)
+    got = []
+    for obj in found:
+        (ev,) = obj.icalendar_instance.walk("VEVENT")
+        start, end = ev["DTSTART"].dt, ev["DTEND"].dt
+        assert start.utcoffset() == timedelta(hours=7)  # aware, local wall clock
+        got.append((start, end, str(ev["SUMMARY"]), str(ev["UID"])))
+    assert sorted(got) == expected
+
+    # a narrower server-side query: Wednesday morning only, as a client in UTC asks it
+    wed_utc = datetime(2024, 3, 5, 22, 0, tzinfo=timezone.utc)  # = Wed 05:00 +07:00
+    morning = remote.search(start=wed_utc, end=wed_utc + timedelta(hours=4), event=True, expand=False,
+                            post_filter=False)
+    titles = sorted((o.icalendar_instance.walk("VEVENT")[0]["DTSTART"].dt.astimezone(timezone.utc),
+                     str(o.icalendar_instance.walk("VEVENT")[0]["SUMMARY"])) for o in morning)
+    assert titles == [
+        (datetime(2024, 3, 5, 23, 0, tzinfo=timezone.utc), "Thời sự sáng VOV1"),
+        (datetime(2024, 3, 5, 23, 30, tzinfo=timezone.utc), "Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà"),
+        (datetime(2024, 3, 5, 23, 35, tzinfo=timezone.utc), "Căn cước công dân gắn chíp: thủ tục và lệ phí"),
+    ]
+
+
+def _manifest_files(manifest: Path) -> list[Path]:
+    """Local files of an .m3u8 in order (URLs and comments are not files)."""
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    return [(manifest.parent / ln).resolve() for ln in lines
+            if ln and not ln.startswith("#") and "://" not in ln]
+
+
+def _decoded_seconds(path: Path) -> float:
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                          "-ar", "8000", "-"], check=True, capture_output=True, timeout=60).stdout
+    return len(pcm) / 2 / 8000
+
+
+def _day(out: Path):
+    folder = out / "audio_manifests" / WEEK / "ia-ka"
+    manifest = folder / "2024-03-06.m3u8"  # Wednesday: wav, mp3 twice, ogg
+    doc = json.loads((folder / "2024-03-06.json").read_text(encoding="utf-8"))
+    durations = [r["duration_s"] for r in doc["items"] if r["kind"] == "segment"]
+    return manifest, durations
+
+
+def test_ffmpeg_plays_a_day_manifest_for_the_sum_of_its_durations(exported, tmp_path):
+    """ffmpeg decodes every file of the playlist in order into one recording.
+
+    The concat *demuxer* (`-f concat list.txt`) cannot mix codecs (wav + mp3 + ogg: it decodes
+    everything with the first file's codec), so the player here is the concat *filter*."""
+    _, out, _ = exported
+    manifest, durations = _day(out)
+    files = _manifest_files(manifest)
+    assert len(files) == len(durations) == 4 and all(f.is_file() for f in files)
+    inputs = [arg for f in files for arg in ("-i", str(f))]
+    graph = "".join(f"[{i}:a]" for i in range(len(files))) + f"concat=n={len(files)}:v=0:a=1[out]"
+    played = tmp_path / "day.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *inputs, "-filter_complex", graph,
+                    "-map", "[out]", str(played)], check=True, timeout=60)
+    assert abs(_decoded_seconds(played) - sum(durations)) <= 1.0 * len(durations)
+    assert abs(_decoded_seconds(played) - sum(durations)) < 0.1  # in fact within a few ms
+
+
+def test_ffmpeg_concat_demuxer_plays_a_single_codec_manifest(exported, tmp_path):
+    """The concat demuxer, as a station's ffmpeg-based player uses it, on a day of one codec."""
+    _, out, _ = exported
+    manifest = out / "audio_manifests" / WEEK / "nghia-hung" / "2024-03-05.m3u8"  # the wav segment only
+    doc = json.loads(manifest.with_suffix(".json").read_text(encoding="utf-8"))
+    durations = [r["duration_s"] for r in doc["items"] if r["kind"] == "segment"]
+    files = _manifest_files(manifest)
+    assert {f.suffix for f in files} == {".wav"}
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"file '{f}'\n" for f in files + files))  # the day played twice
+    played = tmp_path / "demuxed.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    str(played)], check=True, timeout=60)
+    assert abs(_decoded_seconds(played) - 2 * sum(durations)) <= 1.0 * 2 * len(durations)
+
+
+@pytest.mark.skipif(shutil.which("liquidsoap") is None, reason="Debian liquidsoap not installed")
+def test_liquidsoap_plays_a_day_manifest_for_the_sum_of_its_durations(exported, tmp_path):
+    _, out, _ = exported
+    manifest, durations = _day(out)
+    files = _manifest_files(manifest)
+    played = tmp_path / "liquidsoap.wav"
+    script = tmp_path / "play.liq"
+    # request.dynamic + add() before playback: every track plays (TOOLING-NOTES: playlist() drops some)
+    script.write_text(
+        "settings.init.allow_root.set(true)\n"
+        "settings.log.stdout.set(false)\n"
+        "settings.log.file.set(false)\n"
+        f"files = [{', '.join(json.dumps(str(f)) for f in files)}]\n"
+        "q = request.dynamic(fun () -> null())\n"
+        "list.iter(fun (f) -> ignore(q.add(request.create(f))), files)\n"
+        "clock.assign_new(sync=\"none\", [q])\n"
+        f"output.file(%wav(stereo), {json.dumps(str(played))}, fallible=true, on_stop=shutdown, q)\n"
+    )
+    run = subprocess.run(["timeout", "60", "liquidsoap", str(script)], capture_output=True, text=True,
+                         env={**os.environ, "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    seconds = _decoded_seconds(played)  # ffmpeg copes with Liquidsoap's placeholder WAV length
+    assert abs(seconds - sum(durations)) <= 1.0 * len(durations), (seconds, durations)
