@@ -1,58 +1,73 @@
 """What a district staffer does by hand, as a yardstick for the optimiser (used by `make bench`).
 
-Relays at their source time; then each segment, in file order, goes into a fixed slot right
-after the morning relay block on the first days where it still fits, until its minimum plays
-are met (later windows are tried only when the morning is full). No look at the audience.
+Each day: the mandatory relays at their source time (a deferred one as early as it may air),
+then every segment, in file order, right after the morning relay on the first days where it
+still fits, until its minimum plays are met; later sessions are used only when the morning
+is full. No look at the audience.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from ..domain import Dataset, Placement, WeekPlan, week_monday
-from .problem import Candidate, build_problem, build_units
+from ..domain import Dataset, WeekPlan
+from .problem import UnitProblem, build_problem, build_units, lay_out
 from .run import UnitSolution, assemble_plan
-from .verify import check_no_overlap, check_session_limits
 
 
-def _fits(problem, placed: list[Candidate], cand: Candidate, monday: datetime) -> bool:
-    day = [c for c in placed if c.day == cand.day] + [cand]
-    ps = sorted((Placement("x", c.kind, c.item_id, monday + timedelta(minutes=c.start),
-                           monday + timedelta(minutes=c.end)) for c in day), key=lambda p: p.start)
-    return not check_no_overlap(ps) and not check_session_limits(problem.policy, ps)
+def _pick_sessions(problem: UnitProblem) -> list[int]:
+    """Per day and window: the option carrying the window's mandatory relays with the least
+    delay and the earliest start; windows without mandatory relays open only when needed."""
+    picked = []
+    for day in problem.broadcast_days:
+        by_window: dict[str, list[int]] = {}
+        for o, opt in enumerate(problem.options):
+            if opt.day == day and not opt.blocked_by:
+                by_window.setdefault(opt.window, []).append(o)
+        needed = {(rid, d) for (rid, d), r in problem.relays.items() if d == day and r.mandatory}
+        for window, idx in sorted(by_window.items(), key=lambda kv: problem.options[kv[1][0]].start):
+            opts = [o for o in idx if {(r.relay_id, day) for r in problem.options[o].relays} & needed
+                    and all(problem.relays[(r.relay_id, day)].mandatory for r in problem.options[o].relays)]
+            if opts:
+                best = min(opts, key=lambda o: (-len(problem.options[o].relays),
+                                                sum(r.delay for r in problem.options[o].relays),
+                                                problem.options[o].relays[0].start - problem.options[o].start))
+                picked.append(best)
+                needed -= {(r.relay_id, day) for r in problem.options[best].relays}
+    return picked
 
 
 def baseline_unit(dataset: Dataset, unit, week: str) -> UnitSolution:
     problem = build_problem(dataset, unit, week)
-    monday = datetime.combine(week_monday(week), datetime.min.time())
-    placed: list[Candidate] = []
-    for (relay_id, day), relay in sorted(problem.relays.items(), key=lambda kv: (kv[0][1], kv[1].start_min)):
-        options = [c for c in problem.candidates if c.kind == "relay" and c.item_id == relay_id and c.day == day
-                   and not c.blocked_by]
-        for c in options:  # source time first, then the first later start that fits
-            if _fits(problem, placed, c, monday):
-                placed.append(c)
-                break
+    pol = problem.policy
+    picked = _pick_sessions(problem)
+    fills: dict[tuple[int, int], list[str]] = {}
+    used = {o: {bi: 0 for bi in range(len(problem.options[o].bins))} for o in picked}
+    minutes = {d: sum(r.minutes for o in picked if problem.options[o].day == d for r in problem.options[o].relays)
+               for d in range(7)}
+    plays: dict[str, list[tuple[int, int]]] = {}  # segment -> (earliest, latest) possible week minute
     for seg_id, seg in problem.segments.items():
-        need = problem.min_plays(seg)
-        gap = seg.min_gap_min or problem.policy.segment_min_gap_minutes
-        plays: list[Candidate] = []
+        dur, gap = seg.duration_min, problem.min_gap(seg)
         for day in problem.segment_days[seg_id]:
-            if len(plays) >= need:
+            if len(plays.get(seg_id, [])) >= problem.min_plays(seg):
                 break
-            relays = [c for c in placed if c.kind == "relay" and c.day == day]
-            anchor = min((c.end for c in relays), default=0)
-            options = sorted((c for c in problem.candidates if c.kind == "segment" and c.item_id == seg_id
-                              and c.day == day), key=lambda c: (c.start < anchor, c.start))
-            for c in options:  # first free start after the morning relay, else the next that fits
-                if all(c.start - p.start >= gap for p in plays) and _fits(problem, placed, c, monday):
-                    placed.append(c)
-                    plays.append(c)
+            if minutes[day] + dur > pol.daily_cap_minutes:
+                continue
+            # right after the morning relay: bins in time order, left-aligned after a relay first
+            for o in sorted((o for o in picked if problem.options[o].day == day), key=lambda o: problem.options[o].start):
+                opt = problem.options[o]
+                order = sorted(range(len(opt.bins)), key=lambda bi: (opt.bins[bi].align != "left", opt.bins[bi].start))
+                slot = next((bi for bi in order if opt.bins[bi].minutes - used[o][bi] >= dur
+                             and all(day * 1440 + opt.bins[bi].start - late >= gap
+                                     for _early, late in plays.get(seg_id, []))), None)
+                if slot is not None:
+                    used[o][slot] += dur
+                    minutes[day] += dur
+                    fills.setdefault((o, slot), []).append(seg_id)
+                    plays.setdefault(seg_id, []).append((day * 1440 + opt.bins[slot].start,
+                                                         day * 1440 + opt.bins[slot].end - dur))
                     break
-    status = "FEASIBLE" if all(
-        sum(1 for c in placed if c.item_id == s) >= problem.min_plays(seg) for s, seg in problem.segments.items()
-    ) else "INFEASIBLE"
-    return UnitSolution(unit, status, 0.0, 0.0, tuple(placed), (), {(c.kind, c.item_id, c.start): {}
-                                                                      for c in placed})
+    met = all(len(plays.get(s, [])) >= problem.min_plays(seg) for s, seg in problem.segments.items())
+    airings = lay_out(problem, picked, fills)
+    return UnitSolution(unit, "FEASIBLE" if met else "INFEASIBLE", 0.0, 0.0, tuple(airings), (),
+                        {(a.kind, a.item_id, a.week_minute): {} for a in airings})
 
 
 def baseline_plan(dataset: Dataset, week: str) -> WeekPlan:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from ortools.sat.python import cp_model
 
-from ..domain import Placement, week_monday
+from ..domain import week_monday
 from .model import build_model, solver_for
-from .problem import DAY, Candidate, UnitProblem, day_label, hhmm
+from .problem import Airing, UnitProblem, day_label, hhmm
 
 MAX_DELETION_STEPS = 40
 
@@ -55,66 +55,70 @@ def _facts(problem: UnitProblem, core: list[str]) -> list[str]:
 class Alternative:
     day: str
     start: str
+    window: str
     availability: float
     listeners: float
     reach: float
 
 
-def placement_alternatives(problem: UnitProblem, placement: Placement, monday_minute: int,
-                           limit: int = 3) -> list[Alternative]:
-    """The best other starts of the same item in the week, by reach, for `loa explain`."""
-    if placement.kind != "segment":
+def segment_alternatives(problem: UnitProblem, airing: Airing, limit: int = 3) -> list[Alternative]:
+    """The best other bins of the same segment in the week (one per day and window), by reach."""
+    seg = problem.segments.get(airing.item_id)
+    if airing.kind != "segment" or seg is None:
         return []
-    seg = problem.segments.get(placement.item_id)
-    if seg is None:
-        return []
-    own = monday_minute
     w = problem.policy.weights
-    options: dict[tuple[int, str], Candidate] = {}
-    for c in problem.candidates:
-        if c.kind == "segment" and c.item_id == placement.item_id and c.start != own:
-            key = (c.day, c.daypart)  # best start per day and daypart, not 12 neighbours
-            if key not in options or c.listeners > options[key].listeners:
-                options[key] = c
-    best = sorted(options.values(), key=lambda c: (-c.listeners, c.start))[:limit]
-    return [Alternative(problem.days[c.day].strftime("%a %d/%m"), hhmm(c.start % DAY), round(c.availability, 3),
-                        round(c.listeners, 1), round(w.reach * seg.priority * c.listeners, 1)) for c in best]
+    best: dict[tuple[int, str], tuple[float, int, object]] = {}
+    for opt in problem.options:
+        if opt.blocked_by or opt.day not in problem.segment_days[seg.id]:
+            continue
+        for bin_ in opt.bins:
+            if bin_.minutes < seg.duration_min or (opt.day == airing.day and bin_.start <= airing.start < bin_.end):
+                continue
+            key = (opt.day, opt.window)
+            if key not in best or bin_.listeners > best[key][0]:
+                best[key] = (bin_.listeners, bin_.start, bin_)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    return [Alternative(day_label(problem, d), hhmm(start), window, round(b.share, 3), round(listeners, 1),
+                        round(w.reach * seg.priority * listeners, 1))
+            for (d, window), (listeners, start, b) in ranked]
 
 
-def score_breakdown(problem: UnitProblem, chosen: list[Candidate]) -> dict[tuple[str, str, int], dict[str, float]]:
-    """Each chosen candidate's share of every objective term, named as in policy.toml."""
+def score_breakdown(problem: UnitProblem, airings: list[Airing]) -> dict[tuple[str, str, int], dict[str, float]]:
+    """Each airing's share of every objective term, named as in policy.toml."""
     w = problem.policy.weights
     scale = problem.scale
     out: dict[tuple[str, str, int], dict[str, float]] = {}
     seen_parts: set[tuple[str, str]] = set()
     seen_topics: set[int] = set()
     days_played: dict[str, set[int]] = defaultdict(set)
-    for c in chosen:
-        if c.kind == "segment":
-            days_played[c.item_id].add(c.day)
-    for c in sorted(chosen, key=lambda c: c.start):
-        terms: dict[str, float] = {"availability": round(c.availability, 4)}
-        if c.kind == "segment":
-            seg = problem.segments[c.item_id]
+    for a in airings:
+        if a.kind == "segment":
+            days_played[a.item_id].add(a.day)
+    for a in sorted(airings, key=lambda a: a.week_minute):
+        listeners = problem.listeners(a.day, a.start, a.minutes)
+        terms: dict[str, float] = {"availability": round(listeners / max(1, problem.unit.population), 4)}
+        window = problem.options[a.option].window
+        if a.kind == "segment":
+            seg = problem.segments[a.item_id]
             terms["priority"] = seg.priority
-            terms["reach"] = w.reach * seg.priority * c.listeners
-            if (c.item_id, c.daypart) not in seen_parts:
-                seen_parts.add((c.item_id, c.daypart))
+            terms["reach"] = w.reach * seg.priority * listeners
+            if (a.item_id, window) not in seen_parts:
+                seen_parts.add((a.item_id, window))
                 terms["spread_dayparts"] = w.spread_dayparts * scale
-            if c.day - 1 in days_played[c.item_id]:
+            if a.day - 1 in days_played[a.item_id]:
                 terms["spread_days"] = -w.spread_days * scale
             if seg.topic not in seen_topics:
                 seen_topics.add(seg.topic)
                 terms["variety"] = w.variety * scale
         else:
-            relay = problem.relays[(c.item_id, c.day)]
-            delay = c.start % DAY - relay.start_min
+            relay = problem.relays[(a.item_id, a.day)]
+            delay = a.start - relay.start_min
             if delay > 0:
                 terms["delay_min"] = delay
                 terms["delay"] = -w.delay * scale * delay
             if not relay.mandatory:
-                terms["optional_relay"] = w.optional_relay * c.listeners
-        out[(c.kind, c.item_id, c.start)] = terms
+                terms["optional_relay"] = w.optional_relay * listeners
+        out[(a.kind, a.item_id, a.week_minute)] = terms
     return out
 
 
@@ -135,17 +139,19 @@ def explain_site(dataset, week: str, site_id: str, alternatives: int = 3) -> dic
     solution = solve_problem(problem)
     plan = assemble_plan(dataset, week, [solution])
     titles = {(i.kind, i.id): i.title for i in plan.items}
+    by_key = {(a.kind, a.item_id, a.week_minute): a for a in solution.airings}
     monday = datetime.combine(week_monday(week), datetime.min.time())
     rows = []
     for p in plan.placements:
         if p.site_id != site_id:
             continue
-        minute = int((p.start - monday).total_seconds() // 60)
+        airing = by_key[(p.kind, p.item_id, int((p.start - monday).total_seconds() // 60))]
         rows.append({
             "day": p.start.strftime("%a %d/%m"), "start": p.start.strftime("%H:%M"), "end": p.end.strftime("%H:%M"),
+            "window": problem.options[airing.option].window,
             "kind": p.kind, "id": p.item_id, "title": titles[(p.kind, p.item_id)],
             "listeners": p.listeners, "score": dict(p.score),
-            "alternatives": [a.__dict__ for a in placement_alternatives(problem, p, minute, alternatives)],
+            "alternatives": [a.__dict__ for a in segment_alternatives(problem, airing, alternatives)],
         })
     return {"site": site.name, "site_id": site_id, "week": week, "status": solution.status,
             "conflicts": list(solution.conflicts), "notes": problem.notes, "placements": rows}

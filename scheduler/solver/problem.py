@@ -1,23 +1,31 @@
-"""One unit's planning problem in plain Python: candidate starts, their scores, the requirements.
+"""One unit's planning problem in plain Python: the sessions it may air and their free time.
 
-Kept free of the solver so the CP-SAT model, the hand-made baseline and `loa explain` all see
-the same candidates and the same scores. Time is minutes from Monday 00:00 of the ISO week.
+The unit of airtime is a *session* (buổi phát): a span of at most `max_session_minutes` inside
+one broadcast window, holding the relays that fall in it and PAR items packed back to back
+around them. For each day and window we enumerate session options (a start on the
+`slot_minutes` grid, which relays it carries, where a deferred relay goes); each option has *bins*, the free
+stretches next to its relays, with the audience they reach. The CP-SAT model then picks at
+most one option per window and fills bins with segments.
+
+Kept free of the solver so the model, the baseline and `loa explain` share it. Minutes here
+are minutes of the day (0..1440) unless a name says otherwise.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import accumulate
 
 from ..audience import availability
-from ..domain import DAY_NAMES, Dataset, Relay, Segment, Site, SitePolicy, Window, week_days
+from ..domain import Dataset, Relay, Segment, Site, SitePolicy, Window, week_days
 from ..errors import DataError, Problem
 from ..policy import site_policy
 
 DAY = 1440
+FILL_HORIZON = 15  # minutes next to a bin's packing edge whose audience the bin is scored by
 
 
 def hhmm(minute: int) -> str:
-    minute %= DAY if minute != DAY else DAY + 1
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
@@ -38,23 +46,42 @@ class Unit:
         return sum(s.population for s in self.sites)
 
 
-@dataclass
-class Candidate:
-    """One possible airing: an item at one start, with everything the objective needs."""
+@dataclass(frozen=True)
+class RelaySlot:
+    """A relay placed inside a session option."""
 
-    kind: str  # relay | segment
-    item_id: str
-    day: int  # 0..6
-    start: int  # minute of the week
-    minutes: int  # airtime, rounded up to whole minutes
-    listeners: float  # expected listeners over every site of the unit
-    availability: float  # mean share of people available during the item
-    daypart: str  # window name the start falls in ("" if outside every window)
-    blocked_by: tuple[str, ...] = ()  # requirement keys that forbid this start (mandatory relays only)
+    relay_id: str
+    start: int
+    minutes: int
+    delay: int
+
+
+@dataclass(frozen=True)
+class Bin:
+    """Free time inside a session, filled from the side that touches a relay (or from the
+    session start), so the session stays one run of airtime."""
+
+    start: int
+    end: int
+    align: str  # left: pack from start; right: pack so the last item ends at `end`
+    share: float  # mean share of people available over the bin
+    listeners: float  # expected listeners over every site of the unit (population x share)
 
     @property
-    def end(self) -> int:
-        return self.start + self.minutes
+    def minutes(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SessionOption:
+    day: int
+    window: str
+    start: int
+    end: int
+    relays: tuple[RelaySlot, ...]
+    bins: tuple[Bin, ...]
+    sessions: int  # most sessions this option can form (an upper bound, for the daily limit)
+    blocked_by: tuple[str, ...] = ()  # requirement keys that forbid it (only for explanations)
 
 
 @dataclass(frozen=True)
@@ -73,11 +100,11 @@ class UnitProblem:
     days: tuple[date, ...]
     policy: SitePolicy
     broadcast_days: tuple[int, ...]
-    allowed: dict[int, list[bool]]  # day -> minute-of-day -> may broadcast
     relays: dict[tuple[str, int], Relay]  # (relay id, day) that apply
     segments: dict[str, Segment]
     segment_days: dict[str, tuple[int, ...]]  # days a segment may air (validity x broadcast days)
-    candidates: list[Candidate]
+    options: list[SessionOption]
+    shares: dict[int, list[float]]  # day -> population-weighted availability per minute
     requirements: dict[str, Requirement] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. relays cancelled by a blackout
 
@@ -89,11 +116,45 @@ class UnitProblem:
         """Required plays this week, capped by the days the segment may air at all."""
         return min(seg.min_plays, len(self.segment_days[seg.id]))
 
+    def min_gap(self, seg: Segment) -> int:
+        return seg.min_gap_min or self.policy.segment_min_gap_minutes
+
     @property
     def scale(self) -> float:
         """Secondary weights are listener-plays per 1,000 inhabitants: the optimum does not
         depend on population, so identical units of different size share one solve."""
         return self.unit.population / 1000.0
+
+    def listeners(self, day: int, start: int, minutes: int) -> float:
+        curve = self._prefix(day)
+        stop = min(DAY, start + minutes)
+        return self.unit.population * (curve[stop] - curve[start]) / max(1, stop - start)
+
+    def _prefix(self, day: int) -> list[float]:
+        cache = self.__dict__.setdefault("_prefixes", {})
+        if day not in cache:
+            cache[day] = [0.0] + list(accumulate(self.shares[day]))
+        return cache[day]
+
+
+def build_units(dataset: Dataset, site_ids: set[str] | None = None) -> list[Unit]:
+    """Group the sites with a station into units; sync groups become one unit."""
+    groups: dict[str, list[Site]] = {}
+    for site in sorted(dataset.sites, key=lambda s: s.id):
+        if not site.has_station or (site_ids is not None and site.id not in site_ids):
+            continue
+        key = f"group:{site.sync_group}" if site.sync_group else site.id
+        groups.setdefault(key, []).append(site)
+    return [Unit(key, tuple(sites), dataset.district_of(sites[0]).id) for key, sites in sorted(groups.items())]
+
+
+def relay_applies(dataset: Dataset, site: Site, relay: Relay, weekday: int) -> bool:
+    return (relay.language in site.languages and site.kind in relay.site_kinds and weekday in relay.days
+            and dataset.in_scope(site, relay.scope))
+
+
+def segment_applies(dataset: Dataset, site: Site, seg: Segment) -> bool:
+    return seg.language in site.languages and dataset.in_scope(site, seg.scope)
 
 
 def unit_signature(dataset: Dataset, unit: Unit) -> tuple:
@@ -105,8 +166,8 @@ def unit_signature(dataset: Dataset, unit: Unit) -> tuple:
     return (
         dataset.coordinates(site), site.profile_id, site.languages, site.kind, site.market_days,
         site_policy(dataset, site),
-        tuple(r.id for r in dataset.relays if any(_relay_applies(dataset, site, r, d) for d in range(7))),
-        tuple(g.id for g in dataset.segments if _segment_applies(dataset, site, g)),
+        tuple(r.id for r in dataset.relays if any(relay_applies(dataset, site, r, d) for d in range(7))),
+        tuple(g.id for g in dataset.segments if segment_applies(dataset, site, g)),
         tuple(b.id for b in dataset.blackouts if dataset.in_scope(site, b.scope)),
     )
 
@@ -125,39 +186,15 @@ def combine_policies(policies: list[SitePolicy]) -> SitePolicy:
         max_session_minutes=min(p.max_session_minutes for p in policies),
         daily_cap_minutes=min(p.daily_cap_minutes for p in policies),
         segment_min_gap_minutes=max(p.segment_min_gap_minutes for p in policies),
-        quiet_hours=tuple(dict.fromkeys(q for p in policies for q in p.quiet_hours)),
     )
 
 
-def build_units(dataset: Dataset, site_ids: set[str] | None = None) -> list[Unit]:
-    """Group the sites with a station into units; sync groups become one unit."""
-    groups: dict[str, list[Site]] = {}
-    for site in sorted(dataset.sites, key=lambda s: s.id):
-        if not site.has_station or (site_ids is not None and site.id not in site_ids):
-            continue
-        key = f"group:{site.sync_group}" if site.sync_group else site.id
-        groups.setdefault(key, []).append(site)
-    units = []
-    for key, sites in sorted(groups.items()):
-        units.append(Unit(id=key, sites=tuple(sites), district_id=dataset.district_of(sites[0]).id))
-    return units
-
-
 def _quiet(policy: SitePolicy, minute: int) -> bool:
-    for start, end in policy.quiet_hours:
-        if start <= end:
-            if start <= minute < end:
-                return True
-        elif minute >= start or minute < end:
-            return True
-    return False
+    return any((a <= minute < b) if a <= b else (minute >= a or minute < b) for a, b in policy.quiet_hours)
 
 
-def _window_of(policy: SitePolicy, minute: int) -> str:
-    for w in policy.windows:
-        if w.start_min <= minute < w.end_min:
-            return w.name
-    return ""
+def _window_of(policy: SitePolicy, minute: int) -> Window | None:
+    return next((w for w in policy.windows if w.start_min <= minute < w.end_min), None)
 
 
 def _blackouts(dataset: Dataset, unit: Unit, day: date):
@@ -170,128 +207,6 @@ def _blackouts(dataset: Dataset, unit: Unit, day: date):
             yield b, start, end
 
 
-def _mean(curve: tuple[float, ...], start: int, minutes: int) -> float:
-    stop = min(DAY, start + minutes)
-    return sum(curve[start:stop]) / max(1, stop - start)
-
-
-def _relay_applies(dataset: Dataset, site: Site, relay: Relay, weekday: int) -> bool:
-    return (
-        relay.language in site.languages
-        and site.kind in relay.site_kinds
-        and weekday in relay.days
-        and dataset.in_scope(site, relay.scope)
-    )
-
-
-def _segment_applies(dataset: Dataset, site: Site, seg: Segment) -> bool:
-    return seg.language in site.languages and dataset.in_scope(site, seg.scope)
-
-
-def build_problem(dataset: Dataset, unit: Unit, week: str, policy: SitePolicy | None = None) -> UnitProblem:
-    """Everything the model needs for one unit and one ISO week."""
-    members = [site_policy(dataset, s) for s in unit.sites]
-    policy = policy or combine_policies(members)
-    if policy.session_gap_minutes % policy.slot_minutes:
-        raise DataError(Problem(dataset.policy.source, "policy.session_gap_minutes", "session_gap_minutes",
-                                policy.session_gap_minutes,
-                                f"a multiple of slot_minutes ({policy.slot_minutes})"))
-    days = week_days(week)
-    curves = {(s.id, d): availability(dataset, s, days[d]) for s in unit.sites for d in range(7)}
-
-    def audience(day: int, start: int, minutes: int) -> tuple[float, float]:
-        listeners = sum(s.population * _mean(curves[(s.id, day)], start, minutes) for s in unit.sites)
-        return listeners, listeners / max(1, unit.population)
-
-    problem = UnitProblem(unit=unit, week=week, days=days, policy=policy,
-                          broadcast_days=tuple(d for d in range(7) if d in policy.broadcast_days),
-                          allowed={}, relays={}, segments={}, segment_days={}, candidates=[])
-    windows_key = problem.require("windows", "add_windows",
-                                  f"broadcasts only inside the windows {window_text(policy.windows)}")
-    quiet_key = problem.require("quiet", "add_windows", "no broadcast in quiet hours " + ", ".join(
-        f"{hhmm(a)}–{hhmm(b)}" for a, b in policy.quiet_hours)) if policy.quiet_hours else None
-
-    in_window = [all(_window_of(p, m) for p in members) and bool(_window_of(policy, m)) for m in range(DAY)]
-    quiet = [any(_quiet(p, m) for p in members + [policy]) for m in range(DAY)]
-    blackout_minutes: dict[int, dict[int, str]] = {}
-    for d in problem.broadcast_days:
-        dark: dict[int, str] = {}
-        for b, start, end in _blackouts(dataset, unit, days[d]):
-            key = problem.require(f"blackout:{b.id}", "add_windows",
-                                  f"blackout \"{b.title}\" {b.start:%a %d/%m %H:%M}–{b.end:%H:%M}")
-            for m in range(start, end):
-                dark.setdefault(m, key)
-        blackout_minutes[d] = dark
-        problem.allowed[d] = [in_window[m] and not quiet[m] and m not in dark for m in range(DAY)]
-
-    slot = policy.slot_minutes
-    for d in problem.broadcast_days:
-        allowed = problem.allowed[d]
-        for relay in sorted(dataset.relays, key=lambda r: r.id):
-            if not any(_relay_applies(dataset, s, relay, d) for s in unit.sites):
-                continue
-            minutes = relay.duration_min
-            source_end = relay.start_min + minutes
-            if any(m in blackout_minutes[d] for m in range(relay.start_min, min(DAY, source_end))):
-                problem.notes.append(f"{DAY_NAMES[d]}: relay \"{relay.title}\" falls in a blackout and is not aired")
-                continue
-            problem.relays[(relay.id, d)] = relay
-            if relay.mode == "live":
-                starts = [relay.start_min]
-            else:
-                first = -(-relay.start_min // slot) * slot
-                starts = list(range(first, relay.start_min + relay.max_delay_min + 1, slot))
-            for start in starts:
-                if start + minutes > DAY:
-                    continue
-                span = range(start, start + minutes)
-                blocked = []
-                if not all(in_window[m] for m in span):
-                    blocked.append(windows_key)
-                if quiet_key and any(quiet[m] for m in span):
-                    blocked.append(quiet_key)
-                blocked.extend(sorted({blackout_minutes[d][m] for m in span if m in blackout_minutes[d]}))
-                if blocked and not relay.mandatory:
-                    continue
-                listeners, share = audience(d, start, minutes)
-                problem.candidates.append(Candidate(
-                    "relay", relay.id, d, d * DAY + start, minutes, listeners, share,
-                    _window_of(policy, start), tuple(blocked)))
-
-    fixed: dict[int, set[int]] = {d: set() for d in problem.broadcast_days}
-    for c in problem.candidates:  # a mandatory live relay that may air will air: nothing else fits there
-        relay = problem.relays[(c.item_id, c.day)]
-        if relay.mandatory and relay.mode == "live" and not c.blocked_by:
-            fixed[c.day].update(range(c.start % DAY, c.start % DAY + c.minutes))
-
-    for seg in sorted(dataset.segments, key=lambda s: s.id):
-        if not all(_segment_applies(dataset, s, seg) for s in unit.sites):
-            continue
-        valid = tuple(d for d in problem.broadcast_days
-                      if (seg.valid_from is None or days[d] >= seg.valid_from)
-                      and (seg.valid_to is None or days[d] <= seg.valid_to))
-        if not valid and seg.min_plays == 0:
-            continue
-        problem.segments[seg.id] = seg
-        problem.segment_days[seg.id] = valid
-        minutes = seg.duration_min
-        for d in valid:
-            allowed = problem.allowed[d]
-            for start in range(0, DAY - minutes + 1, slot):
-                if all(allowed[start:start + minutes]) and not fixed[d].intersection(range(start, start + minutes)):
-                    listeners, share = audience(d, start, minutes)
-                    problem.candidates.append(Candidate(
-                        "segment", seg.id, d, d * DAY + start, minutes, listeners, share,
-                        _window_of(policy, start)))
-    return problem
-
-
-def segment_requirement_text(problem: UnitProblem, seg: Segment) -> str:
-    need = problem.min_plays(seg)
-    return (f"segment \"{seg.title}\" ({seg.duration_min} min) airs at least {need} time(s) this week, "
-            f"at most once a day, {seg.min_gap_min or problem.policy.segment_min_gap_minutes} min apart")
-
-
 def day_label(problem: UnitProblem, day: int) -> str:
     return problem.days[day].strftime("%a %d/%m")
 
@@ -299,4 +214,243 @@ def day_label(problem: UnitProblem, day: int) -> str:
 def relay_requirement_text(problem: UnitProblem, relay: Relay, day: int) -> str:
     when = f"live at {hhmm(relay.start_min)}" if relay.mode == "live" else (
         f"from {hhmm(relay.start_min)}, at most {relay.max_delay_min} min late")
-    return f"relay \"{relay.title}\" ({relay.source}, {relay.duration_min} min, {when}) airs in full on {day_label(problem, day)}"
+    return (f"relay \"{relay.title}\" ({relay.source}, {relay.duration_min} min, {when}) airs in full "
+            f"on {day_label(problem, day)}")
+
+
+def segment_requirement_text(problem: UnitProblem, seg: Segment) -> str:
+    return (f"segment \"{seg.title}\" ({seg.duration_min} min) airs at least {problem.min_plays(seg)} time(s) "
+            f"this week, at most once a day, {problem.min_gap(seg)} min apart")
+
+
+def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
+    """Everything the model needs for one unit and one ISO week."""
+    members = [site_policy(dataset, s) for s in unit.sites]
+    policy = combine_policies(members)
+    if policy.max_session_minutes < 1:
+        raise DataError(Problem(dataset.policy.source, "policy.max_session_minutes", "max_session_minutes",
+                                policy.max_session_minutes, "at least 1 minute"))
+    days = week_days(week)
+    shares = {}
+    for d in range(7):
+        curves = [availability(dataset, s, days[d]) for s in unit.sites]
+        pop = max(1, unit.population)
+        shares[d] = [sum(s.population * c[m] for s, c in zip(unit.sites, curves)) / pop for m in range(DAY)]
+    problem = UnitProblem(unit=unit, week=week, days=days, policy=policy,
+                          broadcast_days=tuple(d for d in range(7) if d in policy.broadcast_days),
+                          relays={}, segments={}, segment_days={}, options=[], shares=shares)
+    _add_segments(dataset, problem)
+    for d in problem.broadcast_days:
+        _add_day_options(dataset, problem, members, d)
+    return problem
+
+
+def _add_segments(dataset: Dataset, problem: UnitProblem) -> None:
+    for seg in sorted(dataset.segments, key=lambda s: s.id):
+        if not all(segment_applies(dataset, s, seg) for s in problem.unit.sites):
+            continue
+        valid = tuple(d for d in problem.broadcast_days
+                      if (seg.valid_from is None or problem.days[d] >= seg.valid_from)
+                      and (seg.valid_to is None or problem.days[d] <= seg.valid_to))
+        if valid or seg.min_plays:
+            problem.segments[seg.id] = seg
+            problem.segment_days[seg.id] = valid
+
+
+def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SitePolicy], d: int) -> None:
+    pol = problem.policy
+    unit = problem.unit
+    windows_key = problem.require("windows", "add_windows", f"broadcasts only inside the windows {window_text(pol.windows)}")
+    quiet_key = problem.require("quiet", "add_windows", "no broadcast in quiet hours " + ", ".join(
+        f"{hhmm(a)}–{hhmm(b)}" for a, b in pol.quiet_hours))
+    length_key = problem.require(f"session_len:{d}", "add_session_limits",
+                                 f"each session at most {pol.max_session_minutes} min, one per window, "
+                                 f"on {day_label(problem, d)}")
+    reason: dict[int, str] = {}  # minute -> requirement that forbids broadcasting then
+    for m in range(DAY):
+        if any(_window_of(p, m) is None for p in members):
+            reason[m] = windows_key
+        elif any(_quiet(p, m) for p in members):
+            reason[m] = quiet_key
+    for b, start, end in _blackouts(dataset, unit, problem.days[d]):
+        key = problem.require(f"blackout:{b.id}", "add_windows",
+                              f"blackout \"{b.title}\" {b.start:%a %d/%m %H:%M}–{b.end:%a %d/%m %H:%M}")
+        for m in range(start, end):
+            reason.setdefault(m, key)
+
+    live_mandatory, deferred, optional = [], [], []
+    for relay in sorted(dataset.relays, key=lambda r: (r.start_min, r.id)):
+        if not any(relay_applies(dataset, s, relay, d) for s in unit.sites):
+            continue
+        source = range(relay.start_min, min(DAY, relay.start_min + relay.duration_min))
+        if any(reason.get(m, "").startswith("blackout:") for m in source):
+            problem.notes.append(f"{day_label(problem, d)}: relay \"{relay.title}\" falls in a blackout and is not aired")
+            continue
+        problem.relays[(relay.id, d)] = relay
+        if relay.mode == "deferred":
+            deferred.append(relay)
+        elif relay.mandatory:
+            live_mandatory.append(relay)
+        else:
+            optional.append(relay)
+
+    for relay in live_mandatory:  # a live relay that cannot air where it must: keep it, blocked
+        span = range(relay.start_min, relay.start_min + relay.duration_min)
+        blocked = tuple(sorted({reason[m] for m in span if m in reason}))
+        if relay.start_min + relay.duration_min > DAY:
+            blocked = (windows_key,)
+        if blocked:
+            problem.options.append(_option(problem, d, "", relay.start_min, [RelaySlot(relay.id, relay.start_min,
+                                           relay.duration_min, 0)], reason, blocked))
+    for window in pol.windows:
+        _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key)
+
+
+def _free(reason: dict[int, str], start: int, minutes: int) -> bool:
+    return all(m not in reason for m in range(start, start + minutes))
+
+
+def _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key) -> None:
+    pol = problem.policy
+    L = pol.max_session_minutes
+    step = pol.slot_minutes  # sessions start on the policy's grid
+    inside = lambda r: window.start_min <= r.start_min < window.end_min  # noqa: E731
+    fixed = [RelaySlot(r.id, r.start_min, r.duration_min, 0) for r in live_mandatory
+             if inside(r) and _free(reason, r.start_min, r.duration_min)]
+    lo, hi = window.start_min, window.end_min
+    if fixed:
+        first, last = min(f.start for f in fixed), max(f.start + f.minutes for f in fixed)
+        if last - first > L:  # the window's relays cannot share one session
+            problem.options.append(_option(problem, d, window.name, first, fixed, reason, (length_key,)))
+            return
+        starts = range(max(lo, last - L) // step * step, first + 1, step)
+        starts = sorted({max(lo, s) for s in starts} | {first})
+    else:
+        starts = range(-(-lo // step) * step, hi, step)
+    seen = set()
+    for tau in starts:
+        end = min(hi, tau + L)
+        if tau >= end:
+            continue
+        variants: list[list[RelaySlot]] = [list(fixed)]
+        for relay in optional:
+            if tau <= relay.start_min and relay.start_min + relay.duration_min <= end and \
+                    _free(reason, relay.start_min, relay.duration_min) and \
+                    not _overlaps(fixed, relay.start_min, relay.duration_min):
+                variants.append(fixed + [RelaySlot(relay.id, relay.start_min, relay.duration_min, 0)])
+        for relay in deferred:
+            for base in list(variants):
+                slot = _first_fit(base, relay, tau, end, reason)
+                if slot is not None:
+                    variants.append(base + [slot])
+        for relays in variants:
+            key = (tau, tuple(sorted(relays, key=lambda r: r.start)))
+            if key not in seen:
+                seen.add(key)
+                problem.options.append(_option(problem, d, window.name, tau, relays, reason, (), end))
+
+
+def _overlaps(relays: list[RelaySlot], start: int, minutes: int) -> bool:
+    return any(start < r.start + r.minutes and r.start < start + minutes for r in relays)
+
+
+def _first_fit(relays: list[RelaySlot], relay: Relay, tau: int, end: int, reason) -> RelaySlot | None:
+    """A deferred relay goes at the earliest free minute from its source time (least delay)."""
+    start = max(tau, relay.start_min)
+    while start <= relay.start_min + relay.max_delay_min and start + relay.duration_min <= end:
+        if _free(reason, start, relay.duration_min) and not _overlaps(relays, start, relay.duration_min):
+            return RelaySlot(relay.id, start, relay.duration_min, start - relay.start_min)
+        start += 1
+    return None
+
+
+def _option(problem: UnitProblem, d: int, window: str, tau: int, relays: list[RelaySlot], reason,
+            blocked: tuple[str, ...], end: int | None = None) -> SessionOption:
+    """Cut the session span into relays and bins; count the sessions it may form at most."""
+    relays = sorted(relays, key=lambda r: r.start)
+    if end is None:
+        end = max(r.start + r.minutes for r in relays)
+    bins: list[Bin] = []
+    if not blocked:
+        cursor = tau
+        edges = [(r.start, r.start + r.minutes) for r in relays] + [(end, end)]
+        for r_start, r_end in edges:
+            m = cursor
+            while m < r_start:  # free stretches between cursor and the next relay
+                while m < r_start and m in reason:
+                    m += 1
+                s = m
+                while m < r_start and m not in reason:
+                    m += 1
+                if m > s:
+                    bins.append(Bin(s, m, "right" if m == r_start and r_start != r_end else "left", 0.0, 0.0))
+            cursor = max(cursor, r_end)
+        bins = [_with_audience(problem, d, b) for b in bins]
+    start = min([tau] + [r.start for r in relays])
+    return SessionOption(d, window, start, end, tuple(relays), tuple(bins), _max_sessions(problem, relays, bins),
+                         blocked)
+
+
+def _with_audience(problem: UnitProblem, d: int, b: Bin) -> Bin:
+    """A bin's audience is that of the minutes next to the edge it is packed from: items fill
+    it from there, and a week's PAR rarely fills more than a quarter hour of one session."""
+    span = min(b.minutes, FILL_HORIZON)
+    start = b.start if b.align == "left" else b.end - span
+    listeners = problem.listeners(d, start, span)
+    return replace(b, share=listeners / max(1, problem.unit.population), listeners=listeners)
+
+
+def _max_sessions(problem: UnitProblem, relays: list[RelaySlot], bins: list[Bin]) -> int:
+    """Relays closer than session_gap form one session; a bin packed against a relay joins it;
+    a bin touching no relay may be a session of its own."""
+    gap = problem.policy.session_gap_minutes
+    runs = 0
+    last_end = None
+    for r in relays:
+        if last_end is None or r.start - last_end >= gap:
+            runs += 1
+        last_end = r.start + r.minutes
+    touching = {r.start for r in relays} | {r.start + r.minutes for r in relays}
+    loose = sum(1 for b in bins if not ((b.align == "right" and b.end in touching) or
+                                        (b.align == "left" and b.start in touching)))
+    return runs + loose
+
+
+@dataclass(frozen=True)
+class Airing:
+    """One item on air in a laid-out session: what the plan will hold."""
+
+    kind: str  # relay | segment
+    item_id: str
+    day: int
+    start: int  # minute of the day
+    minutes: int
+    option: int  # index into problem.options
+
+    @property
+    def week_minute(self) -> int:
+        return self.day * DAY + self.start
+
+
+def lay_out(problem: UnitProblem, picked: list[int], fills: dict[tuple[int, int], list[str]]) -> list[Airing]:
+    """Turn picked options and filled bins into exact times: relays where the option puts
+    them; segments back to back against the bin's relay (or from the session start), the
+    highest priority nearest to it."""
+    out: list[Airing] = []
+    for o in picked:
+        opt = problem.options[o]
+        for r in opt.relays:
+            out.append(Airing("relay", r.relay_id, opt.day, r.start, r.minutes, o))
+        for bi, bin_ in enumerate(opt.bins):
+            segs = sorted(fills.get((o, bi), []), key=lambda s: (-problem.segments[s].priority, s))
+            if bin_.align == "left":
+                cursor = bin_.start
+                for s in segs:
+                    out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o))
+                    cursor += problem.segments[s].duration_min
+            else:
+                cursor = bin_.end
+                for s in segs:
+                    cursor -= problem.segments[s].duration_min
+                    out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o))
+    return sorted(out, key=lambda a: (a.week_minute, a.kind, a.item_id))

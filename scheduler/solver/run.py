@@ -16,11 +16,10 @@ from ..audience import availability
 from ..domain import Dataset, PlanItem, PlanSite, Placement, UnitResult, WeekPlan, week_monday
 from ..errors import DataError, Problem
 from .explain import conflicting_requirements, score_breakdown
-from .greedy import greedy_plan
-from .model import add_warm_start, build_model, chosen, solver_for
-from .problem import DAY, Candidate, Unit, UnitProblem, build_problem, build_units, unit_signature
+from .model import build_model, solver_for
+from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
-GAP_LIMIT = 0.002  # stop a unit once proven within 0.2% of its optimum
+GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum (target: 1% per district)
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class UnitSolution:
     status: str
     objective: float
     bound: float
-    chosen: tuple[Candidate, ...]
+    airings: tuple[Airing, ...]
     conflicts: tuple[str, ...]
     scores: dict
 
@@ -37,14 +36,18 @@ class UnitSolution:
 def solve_problem(problem: UnitProblem) -> UnitSolution:
     """Solve one unit; if it is infeasible, find which requirements conflict."""
     um = build_model(problem)
-    add_warm_start(um, greedy_plan(problem), problem.policy.time_budget)
     solver = solver_for(problem.policy.time_budget, gap_limit=GAP_LIMIT)
     status = solver.solve(um.model)
     name = solver.status_name(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        picked = chosen(um, solver)
+        picked = [o for o, var in enumerate(um.pick) if solver.boolean_value(var)]
+        fills: dict[tuple[int, int], list[str]] = {}
+        for (seg_id, o, bi), var in sorted(um.fill.items()):
+            if solver.boolean_value(var):
+                fills.setdefault((o, bi), []).append(seg_id)
+        airings = lay_out(problem, picked, fills)
         return UnitSolution(problem.unit, name, solver.objective_value, solver.best_objective_bound,
-                            tuple(picked), (), score_breakdown(problem, picked))
+                            tuple(airings), (), score_breakdown(problem, airings))
     if status == cp_model.INFEASIBLE:
         conflicts = conflicting_requirements(problem, problem.policy.time_budget)
     else:
@@ -71,7 +74,7 @@ def _for_member(rep: UnitSolution, unit: Unit) -> UnitSolution:
     """The representative's solution for an identical unit: every term scales with population."""
     f = unit.population / max(1, rep.unit.population)
     scores = {key: {k: (v if k in _UNSCALED else v * f) for k, v in terms.items()} for key, terms in rep.scores.items()}
-    return UnitSolution(unit, rep.status, rep.objective * f, rep.bound * f, rep.chosen, rep.conflicts, scores)
+    return UnitSolution(unit, rep.status, rep.objective * f, rep.bound * f, rep.airings, rep.conflicts, scores)
 
 
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
@@ -122,16 +125,14 @@ def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
                                 sol.status, round(sol.objective, 3), round(sol.bound, 3), sol.conflicts))
         for site in sol.unit.sites:
             site_ids.add(site.id)
-            for c in sol.chosen:
-                start = monday + timedelta(minutes=c.start)
-                day = start.date()
-                curve = availability(dataset, site, day)
-                m = c.start % DAY
-                share = sum(curve[m:m + c.minutes]) / c.minutes
+            for a in sol.airings:
+                start = monday + timedelta(minutes=a.week_minute)
+                curve = availability(dataset, site, start.date())
+                share = sum(curve[a.start:a.start + a.minutes]) / a.minutes
                 placements.append(Placement(
-                    site_id=site.id, kind=c.kind, item_id=c.item_id, start=start,
-                    end=start + timedelta(minutes=c.minutes), listeners=round(site.population * share, 3),
-                    score=tuple(sorted((k, round(v, 6)) for k, v in sol.scores[(c.kind, c.item_id, c.start)].items()))))
+                    site_id=site.id, kind=a.kind, item_id=a.item_id, start=start,
+                    end=start + timedelta(minutes=a.minutes), listeners=round(site.population * share, 3),
+                    score=tuple(sorted((k, round(v, 6)) for k, v in sol.scores[(a.kind, a.item_id, a.week_minute)].items()))))
     sites = []
     for site in sorted(dataset.sites, key=lambda s: s.id):
         if site.id in site_ids:
