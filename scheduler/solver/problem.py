@@ -302,8 +302,25 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
         if blocked:
             problem.options.append(_option(problem, d, "", relay.start_min, [RelaySlot(relay.id, relay.start_min,
                                            relay.duration_min, 0)], reason, blocked))
+    first = len(problem.options)
     for window in pol.windows:
         _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key)
+    _drop_sessions_without_their_relay(problem, first)
+
+
+def _drop_sessions_without_their_relay(problem: UnitProblem, first: int) -> None:
+    """A mandatory relay that only one window can carry must be in that window's session
+    (there is one per window), so that window's options without it can never be picked."""
+    day_options = problem.options[first:]
+    homes: dict[str, set[str]] = {}
+    for opt in day_options:
+        for r in opt.relays:
+            if problem.relays[(r.relay_id, opt.day)].mandatory and not opt.blocked_by:
+                homes.setdefault(r.relay_id, set()).add(opt.window)
+    required = {(next(iter(ws)), rid) for rid, ws in homes.items() if len(ws) == 1}
+    problem.options[first:] = [
+        opt for opt in day_options
+        if opt.blocked_by or all(rid in {r.relay_id for r in opt.relays} for w, rid in required if w == opt.window)]
 
 
 def _free(reason: dict[int, str], start: int, minutes: int) -> bool:
