@@ -308,7 +308,7 @@ def _print_plan_summary(plan, wall_s: float) -> None:
     by_district = defaultdict(list)
     for u in plan.units:
         by_district[u.district_id].append(u)
-    click.echo(f"{'district':<14}{'units':>6}{'status':>22}{'objective':>14}{'bound':>14}{'gap':>8}")
+    click.echo(f"{'district':<14}{'units':>6}  {'status':<26}{'objective':>14}{'bound':>14}{'gap':>8}")
     for district, units in sorted(by_district.items()):
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(
             {u.status: sum(1 for v in units if v.status == u.status) for u in units}.items()))
@@ -316,7 +316,7 @@ def _print_plan_summary(plan, wall_s: float) -> None:
         obj = sum(u.objective for u in ok)
         bound = sum(u.bound for u in ok)
         gap = (bound - obj) / bound if bound else 0.0
-        click.echo(f"{district:<14}{len(units):>6}{statuses:>22}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
+        click.echo(f"{district:<14}{len(units):>6}  {statuses:<26}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
 
 
 @main.command("explain")
