@@ -7,6 +7,7 @@ read back, so the dataset root is resolved exactly as `loa export` resolves it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import subprocess
 from datetime import datetime, timedelta
@@ -103,3 +104,11 @@ def move_placement(plan: WeekPlan, site_id: str, item_id: str, day_index: int, m
             p = dataclasses.replace(p, start=p.start + timedelta(minutes=minutes), end=p.end + timedelta(minutes=minutes))
         moved.append(p)
     return dataclasses.replace(plan, placements=tuple(moved))
+
+
+@functools.lru_cache(maxsize=None)
+def decoded_duration(path: Path) -> float:
+    """Seconds of audio ffmpeg actually decodes (container headers of mp3 only estimate it)."""
+    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+                          "-ar", "8000", "-"], check=True, capture_output=True, timeout=30).stdout
+    return len(pcm) / 2 / 8000

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -10,18 +9,13 @@ import pytest
 from click.testing import CliRunner
 from pydub import AudioSegment
 
-from export_helpers import WEEK, build_plan
+from export_helpers import WEEK, build_plan, decoded_duration
 from scheduler.cli import main
 from scheduler.errors import ExportError
 from scheduler.export.audio import day_placements, probe, render_sessions, sessions
 
 WED = date(2024, 3, 6)
 
-
-def decoded_duration(path: Path) -> float:
-    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-                          "-ar", "8000", "-"], check=True, capture_output=True, timeout=30).stdout
-    return len(pcm) / 2 / 8000
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,17 @@
 """Day manifests (.m3u8 + .json): real durations and checksums, air order, atomic export."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import shutil
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from export_helpers import SITES, WEEK, build_plan
+from export_helpers import SITES, WEEK, build_plan, decoded_duration
 from scheduler.cli import main
 from scheduler.domain import week_days
 from scheduler.errors import ExportError
@@ -21,13 +19,6 @@ from scheduler.export import export_all
 
 JSON_FIELDS = {"start", "end", "kind", "id", "title", "source", "language", "topic", "audio", "duration_s", "sha256"}
 
-
-@functools.lru_cache(maxsize=None)
-def decoded_duration(path: Path) -> float:
-    """Seconds of audio ffmpeg actually decodes (container headers of mp3 only estimate it)."""
-    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-                          "-ar", "8000", "-"], check=True, capture_output=True, timeout=30).stdout
-    return len(pcm) / 2 / 8000
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ class Alternative:
 
 
 def segment_alternatives(problem: UnitProblem, airing: Airing, limit: int = 3) -> list[Alternative]:
-    """The best other bins of the same segment in the week (one per day and window), by reach."""
+    """The best sessions of other days for the same segment (one per day and window), by reach."""
     seg = problem.segments.get(airing.item_id)
     if airing.kind != "segment" or seg is None:
         return []
@@ -72,7 +72,7 @@ def segment_alternatives(problem: UnitProblem, airing: Airing, limit: int = 3) -
         if opt.blocked_by or opt.day not in problem.segment_days[seg.id]:
             continue
         for bin_ in opt.bins:
-            if bin_.minutes < seg.duration_min or (opt.day == airing.day and bin_.start <= airing.start < bin_.end):
+            if bin_.minutes < seg.duration_min or opt.day == airing.day:  # once a day: other days only
                 continue
             key = (opt.day, opt.window)
             if key not in best or bin_.listeners > best[key][0]:
