@@ -2,8 +2,9 @@
 
 Each day: the mandatory relays at their source time (a deferred one as early as it may air),
 then every segment, in file order, right after the morning relay on the first days where it
-still fits, until its minimum plays are met; later sessions are used only when the morning
-is full. No look at the audience.
+still fits: first until its minimum plays are met, then up to its maximum. Later sessions are
+used only when the morning is full. No look at the audience. A unit where this fails to meet
+a rule gets no plan (status INFEASIBLE).
 """
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def _pick_sessions(problem: UnitProblem) -> list[int]:
                                                 problem.options[o].relays[0].start - problem.options[o].start))
                 picked.append(best)
                 needed -= {(r.relay_id, day) for r in problem.options[best].relays}
+        # spare sessions for PAR alone, earliest first, in windows still free, within the limit
+        sessions = sum(problem.options[o].sessions for o in picked if problem.options[o].day == day)
+        taken = {problem.options[o].window for o in picked if problem.options[o].day == day}
+        for window, idx in sorted(by_window.items(), key=lambda kv: problem.options[kv[1][0]].start):
+            spare = [o for o in idx if not problem.options[o].relays]
+            if window not in taken and spare and sessions + 1 <= problem.policy.max_sessions_per_day:
+                picked.append(min(spare, key=lambda o: problem.options[o].start))
+                sessions += 1
     return picked
 
 
@@ -43,11 +52,15 @@ def baseline_unit(dataset: Dataset, unit, week: str) -> UnitSolution:
     minutes = {d: sum(r.minutes for o in picked if problem.options[o].day == d for r in problem.options[o].relays)
                for d in range(7)}
     plays: dict[str, list[tuple[int, int]]] = {}  # segment -> (earliest, latest) possible week minute
-    for seg_id, seg in problem.segments.items():
+    targets = [(seg_id, seg, problem.min_plays(seg)) for seg_id, seg in problem.segments.items()]
+    targets += [(seg_id, seg, seg.max_plays) for seg_id, seg in problem.segments.items()]
+    for seg_id, seg, target in targets:  # required plays first, then as many as allowed
         dur, gap = seg.duration_min, problem.min_gap(seg)
         for day in problem.segment_days[seg_id]:
-            if len(plays.get(seg_id, [])) >= problem.min_plays(seg):
+            if len(plays.get(seg_id, [])) >= target:
                 break
+            if any(early // 1440 == day for early, _late in plays.get(seg_id, [])):
+                continue  # once a day
             if minutes[day] + dur > pol.daily_cap_minutes:
                 continue
             # right after the morning relay: bins in time order, left-aligned after a relay first
@@ -65,7 +78,8 @@ def baseline_unit(dataset: Dataset, unit, week: str) -> UnitSolution:
                                                          day * 1440 + opt.bins[slot].end - dur))
                     break
     met = all(len(plays.get(s, [])) >= problem.min_plays(seg) for s, seg in problem.segments.items())
-    airings = lay_out(problem, picked, fills)
+    used_options = {o for (o, _bi) in fills} | {o for o in picked if problem.options[o].relays}
+    airings = lay_out(problem, [o for o in picked if o in used_options], fills) if met else []
     return UnitSolution(unit, "FEASIBLE" if met else "INFEASIBLE", 0.0, 0.0, tuple(airings), (),
                         {(a.kind, a.item_id, a.week_minute): {} for a in airings})
 
