@@ -22,6 +22,14 @@ from .problem import DAY, UnitProblem, day_label, relay_requirement_text, segmen
 SEED = 20240101
 
 
+def _sum(variables) -> cp_model.LinearExprT:
+    return cp_model.LinearExpr.sum(list(variables))
+
+
+def _weighted(variables, coefficients) -> cp_model.LinearExprT:
+    return cp_model.LinearExpr.weighted_sum(list(variables), list(coefficients))
+
+
 @dataclass
 class UnitModel:
     problem: UnitProblem
@@ -64,7 +72,7 @@ class _Builder:
 
     def played(self, seg_id: str, day: int):
         """1 if the segment airs that day (plays are once a day), as a linear expression."""
-        return sum(self._daily.get((seg_id, day), []))
+        return _sum(self._daily.get((seg_id, day), []))
 
 
 def add_windows(b: _Builder) -> None:
@@ -113,7 +121,7 @@ def add_mandatory_relays(b: _Builder) -> None:
         key = b.p.require(f"relay:{relay_id}:{day}", "add_mandatory_relays",
                           relay_requirement_text(b.p, relay, day))
         if idx:
-            b.guard(b.m.add(sum(b.pick[o] for o in idx) == 1), key)
+            b.guard(b.m.add(_sum([b.pick[o] for o in idx]) == 1), key)
         else:  # no session can carry it at all
             b.guard(b.m.add_bool_or([]), key)
 
@@ -127,7 +135,7 @@ def add_bins(b: _Builder) -> None:
         b.m.add_implication(var, b.pick[o])
     for (o, bi), items in sorted(by_bin.items()):
         cap = b.p.options[o].bins[bi].minutes
-        b.m.add(sum(b.p.segments[s].duration_min * v for s, v in items) <= cap * b.pick[o])
+        b.m.add(_weighted([v for _s, v in items], [b.p.segments[s].duration_min for s, _v in items]) <= cap * b.pick[o])
 
 
 def add_weekly_plays(b: _Builder) -> None:
@@ -199,12 +207,13 @@ def add_session_limits(b: _Builder) -> None:
                                    f"at most {pol.max_sessions_per_day} session(s) on {day_label(b.p, day)}")
         cap_key = b.p.require(f"cap:{day}", "add_session_limits",
                               f"at most {pol.daily_cap_minutes} min of airtime on {day_label(b.p, day)}")
-        b.guard(b.m.add(sum(b.p.options[o].sessions * b.pick[o] for o in idx) <= pol.max_sessions_per_day),
+        b.guard(b.m.add(_weighted([b.pick[o] for o in idx], [b.p.options[o].sessions for o in idx])
+                        <= pol.max_sessions_per_day),
                 sessions_key)
-        relay_minutes = sum(sum(r.minutes for r in b.p.options[o].relays) * b.pick[o] for o in idx)
-        segment_minutes = sum(b.p.segments[s].duration_min * v for (s, o, _), v in b.fill.items()
-                              if b.p.options[o].day == day)
-        b.guard(b.m.add(relay_minutes + segment_minutes <= pol.daily_cap_minutes), cap_key)
+        fills = [(v, b.p.segments[s].duration_min) for (s, o, _), v in b.fill.items() if b.p.options[o].day == day]
+        airtime = _weighted([b.pick[o] for o in idx] + [v for v, _ in fills],
+                            [sum(r.minutes for r in b.p.options[o].relays) for o in idx] + [n for _, n in fills])
+        b.guard(b.m.add(airtime <= pol.daily_cap_minutes), cap_key)
 
 
 def add_objective(b: _Builder) -> None:
@@ -230,7 +239,7 @@ def add_objective(b: _Builder) -> None:
             plays = [v for d in range(7) for v in b.plays.get((seg_id, d, window), [])]
             if plays:
                 u = b.m.new_bool_var(f"part:{seg_id}:{window}")
-                b.m.add(u <= sum(plays))
+                b.m.add(u <= _sum(plays))
                 reached.append(u)
                 b.terms["spread_dayparts"].append((u, round(w.spread_dayparts * scale)))
         if reached:  # redundant, for the LP: no more dayparts than plays
@@ -246,9 +255,10 @@ def add_objective(b: _Builder) -> None:
         topics[p.segments[seg_id].topic].append(var)
     for topic, vars_ in sorted(topics.items()):
         v = b.m.new_bool_var(f"topic:{topic}")
-        b.m.add(v <= sum(vars_))
+        b.m.add(v <= _sum(vars_))
         b.terms["variety"].append((v, round(w.variety * scale)))
-    b.m.maximize(sum(coef * var for items in b.terms.values() for var, coef in items if coef))
+    pairs = [(var, coef) for items in b.terms.values() for var, coef in items if coef]
+    b.m.maximize(_weighted([v for v, _ in pairs], [c for _, c in pairs]))
 
 
 RULES = (add_windows, add_one_session_per_window, add_mandatory_relays, add_bins, add_weekly_plays,

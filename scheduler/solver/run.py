@@ -17,7 +17,7 @@ from ..domain import Dataset, PlanItem, PlanSite, Placement, UnitResult, WeekPla
 from ..errors import DataError, Problem
 from .explain import conflicting_requirements, score_breakdown
 from .model import build_model, solver_for
-from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
+from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, segment_applies, unit_signature
 
 GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum (target: 1% per district)
 
@@ -89,7 +89,10 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
     classes: dict[tuple, list[Unit]] = {}
     for unit in units:
         classes.setdefault(unit_signature(dataset, unit), []).append(unit)
-    reps = [members[0] for members in classes.values()]
+    # biggest first (most segments, then sync groups), so no long solve is left for the end
+    reps = sorted((members[0] for members in classes.values()),
+                  key=lambda u: (-len(u.sites), -sum(1 for g in dataset.segments
+                                                     if all(segment_applies(dataset, s, g) for s in u.sites)), u.id))
     by_rep = {members[0].id: members for members in classes.values()}
     workers = max(1, min(workers or os.cpu_count() or 1, len(reps)))
     solutions: list[UnitSolution] = []
