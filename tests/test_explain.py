@@ -75,3 +75,10 @@ def test_cli_plan_exits_3_and_prints_conflict(tmp_path, monkeypatch):
     assert "Site Xã s1 (d1)" in result.output and "Thời sự 19:00" in result.output
     assert "Traceback" not in result.output
     assert (tmp_path / "audio_manifests" / WEEK / "plan.json").exists()
+
+
+def test_two_live_relays_at_once_are_explained():
+    # the loader rejects this in a dataset; the planner must still explain it, not crash or overlap
+    ds = dataset(relays=[relay("a", "06:00", 5), relay("b", "06:00", 5)], pol=policy(broadcast_days=["mon"]))
+    text = "\n".join(conflicts(ds)["s1"].conflicts)
+    assert "overlaps relay" in text

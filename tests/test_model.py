@@ -151,3 +151,12 @@ def test_sync_group_keeps_the_strictest_member_rules():
     plan = solve(ds)  # verify checks each member with its own rules
     assert plan.placements
     assert all(6 * 60 + 30 <= p.start.hour * 60 + p.start.minute < 19 * 60 + 30 for p in plan.placements)
+
+
+def test_session_around_a_relay_never_exceeds_the_limit():
+    # found by the property test: a 16-min relay at 19:00 with 17-min sessions on a 5-min grid
+    ds = dataset(relays=[relay("r", "19:00", 16)], segments=[segment("a", minutes=2, min_plays=0, max_plays=1)],
+                 pol=policy(broadcast_days=["wed"], max_session_minutes=17, max_sessions_per_day=1,
+                            daily_cap_minutes=20))
+    plan = solve(ds)
+    assert [p.item_id for p in plan.placements] in (["r"], ["r", "a"])

@@ -332,16 +332,27 @@ def _add_window_options(problem, d, window, reason, live_mandatory, deferred, op
     L = pol.max_session_minutes
     step = pol.slot_minutes  # sessions start on the policy's grid
     inside = lambda r: window.start_min <= r.start_min < window.end_min  # noqa: E731
-    fixed = [RelaySlot(r.id, r.start_min, r.duration_min, 0) for r in live_mandatory
-             if inside(r) and _free(reason, r.start_min, r.duration_min)]
+    fixed: list[RelaySlot] = []
+    for r in live_mandatory:
+        if not inside(r) or not _free(reason, r.start_min, r.duration_min):
+            continue
+        clash = next((f for f in fixed if _overlaps([f], r.start_min, r.duration_min)), None)
+        if clash is None:
+            fixed.append(RelaySlot(r.id, r.start_min, r.duration_min, 0))
+        else:  # two live relays at once: the later one cannot air, say why
+            key = problem.require(f"overlap:{clash.relay_id}:{r.id}:{d}", "add_mandatory_relays",
+                                  f"relay \"{problem.relays[(r.id, d)].title}\" overlaps relay "
+                                  f"\"{problem.relays[(clash.relay_id, d)].title}\" at {hhmm(r.start_min)}")
+            problem.options.append(_option(problem, d, "", r.start_min,
+                                           [RelaySlot(r.id, r.start_min, r.duration_min, 0)], reason, (key,)))
     lo, hi = window.start_min, window.end_min
     if fixed:
         first, last = min(f.start for f in fixed), max(f.start + f.minutes for f in fixed)
         if last - first > L:  # the window's relays cannot share one session
             problem.options.append(_option(problem, d, window.name, first, fixed, reason, (length_key,)))
             return
-        starts = range(max(lo, last - L) // step * step, first + 1, step)
-        starts = sorted({max(lo, s) for s in starts} | {first})
+        earliest = max(lo, last - L)  # the session must hold every fixed relay within L
+        starts = sorted(set(range(-(-earliest // step) * step, first + 1, step)) | {first})
     else:
         starts = range(-(-lo // step) * step, hi, step)
     seen = set()
