@@ -42,7 +42,7 @@ WEIGHT_DEFAULTS: dict[str, float] = {
 # (lowest allowed, highest allowed) for numeric keys
 _INT_RANGES = {
     "slot_minutes": (1, 60),
-    "session_gap_minutes": (0, 1440),
+    "session_gap_minutes": (1, 1440),  # back-to-back items (gap 0) are always one session
     "max_sessions_per_day": (1, 48),
     "max_session_minutes": (1, 1440),
     "daily_cap_minutes": (1, 1440),

@@ -75,3 +75,30 @@ def test_identical_sites_share_one_solve_and_keep_their_own_listeners():
     assert all(abs(x[2] - y[2]) < 1e-6 for x, y in zip(a, b))
     ua, ub = sorted(plan.units, key=lambda u: u.unit_id)
     assert abs(ub.objective - 4 * ua.objective) < 1e-6 and ub.status == ua.status
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    black=st.lists(st.tuples(st.integers(0, 2), st.integers(4, 20), st.integers(1, 6)), max_size=2),
+    windows=st.sampled_from([{"morning": "05:30-07:30", "evening": "17:00-20:30"},
+                             {"morning": "06:00-06:45", "noon": "11:00-12:00", "evening": "18:00-19:00"},
+                             {"day": "06:00-20:00"}]),
+    deferred=st.integers(5, 30), gap=st.sampled_from([1, 5, 10, 20]), slot=st.sampled_from([5, 15]),
+    plays=st.lists(st.tuples(st.integers(1, 6), st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=4),
+)
+def test_random_groups_and_blackouts_plan_cleanly_or_are_explained(black, windows, deferred, gap, slot, plays):
+    from datetime import datetime, timedelta
+    from scheduler.domain import Blackout
+    blackouts = tuple(Blackout(f"b{i}", "Mất điện", datetime(2024, 3, 4 + d, h), datetime(2024, 3, 4 + d, h) +
+                               timedelta(hours=n)) for i, (d, h, n) in enumerate(black))
+    ds = dataset(sites=[site("a", sync_group="g"), site("b", population=3000, sync_group="g", area="c2"), site("c")],
+                 relays=[relay("live", "06:00", 15), relay("gl", "17:00", deferred, mode="deferred", max_delay=90)],
+                 segments=[segment(f"s{i}", minutes=m, min_plays=lo, max_plays=lo + extra, topic=1 + i)
+                           for i, (m, lo, extra) in enumerate(plays)],
+                 pol=policy(broadcast_days=["mon", "tue", "wed"], windows=windows, session_gap_minutes=gap,
+                            slot_minutes=slot, max_session_minutes=40, time_budget=1.0),
+                 blackouts=blackouts)
+    plan = plan_week(ds, WEEK, workers=1)
+    assert verify(plan, ds) == []
+    for u in plan.units:
+        assert u.status in ("OPTIMAL", "FEASIBLE") or (u.status == "INFEASIBLE" and u.conflicts), u
