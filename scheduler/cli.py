@@ -302,8 +302,9 @@ def _print_plan_summary(plan, wall_s: float) -> None:
     from collections import defaultdict
 
     segs = [p for p in plan.placements if p.kind == "segment"]
+    audio_s = {i.id: i.duration_s for i in plan.items if i.kind == "segment"}
     click.echo(f"week {plan.week}: {len(plan.sites)} sites planned, {len(plan.placements)} placements, "
-               f"{sum(p.minutes for p in segs)} PAR minutes, "
+               f"{sum(audio_s[p.item_id] for p in segs) / 60:,.0f} PAR minutes of audio, "
                f"{sum(p.listeners for p in segs):,.0f} expected listener-plays, {wall_s:.1f} s")
     by_district = defaultdict(list)
     for u in plan.units:
