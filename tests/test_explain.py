@@ -82,3 +82,11 @@ def test_two_live_relays_at_once_are_explained():
     ds = dataset(relays=[relay("a", "06:00", 5), relay("b", "06:00", 5)], pol=policy(broadcast_days=["mon"]))
     text = "\n".join(conflicts(ds)["s1"].conflicts)
     assert "overlaps relay" in text
+
+
+def test_the_same_conflict_on_several_days_is_reported_once_with_its_days():
+    ds = dataset(relays=[relay("a", "06:00", 30), relay("b", "18:00", 45)],
+                 pol=policy(broadcast_days=["mon", "tue", "wed"], daily_cap_minutes=60))
+    lines = conflicts(ds)["s1"].conflicts
+    assert lines[-1] == "(the same conflict on Tue 05/03, Wed 06/03)"
+    assert sum("at most 60 min of airtime" in line for line in lines) == 1

@@ -2,6 +2,7 @@
 each placement against its best alternatives."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,28 +16,65 @@ from .problem import Airing, UnitProblem, day_label, hhmm
 MAX_DELETION_STEPS = 40
 
 
+MAX_CONFLICTS = 7  # one per day is the common case (the same rule broken every day)
+
+
 def conflicting_requirements(problem: UnitProblem, time_budget: float) -> list[str]:
-    """Re-solve without objective under one assumption per requirement; shrink the core that
-    CP-SAT returns by deletion so the planner reads only what really conflicts."""
+    """Re-solve without objective under one assumption per requirement; shrink each core that
+    CP-SAT returns by deletion so the planner reads only what really conflicts. After a
+    conflict is found its requirements are set aside and the search goes on, so every day's
+    conflict is reported; conflicts that differ only by their day are merged into one."""
     um = build_model(problem, explain=True)
     by_index = {v.index: key for key, v in um.assumptions.items()}
     solver = solver_for(time_budget, explain=True)
-    status = solver.solve(um.model)
-    if status != cp_model.INFEASIBLE:
-        return [f"no conflict proven within the time budget (solver status {solver.status_name(status)}); "
-                "raise policy.time_budget to search longer"]
-    core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility())
-    steps = 0
-    for key in list(core):
-        if steps >= MAX_DELETION_STEPS or len(core) <= 1:
+    active = sorted(um.assumptions)
+    cores: list[list[str]] = []
+    while len(cores) < MAX_CONFLICTS:
+        um.model.clear_assumptions()
+        um.model.add_assumptions([um.assumptions[k] for k in active])
+        status = solver.solve(um.model)
+        if status != cp_model.INFEASIBLE:
+            if not cores:
+                return [f"no conflict proven within the time budget (solver status {solver.status_name(status)}); "
+                        "raise policy.time_budget to search longer"]
+            break
+        core = _shrink(um, solver, sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()))
+        cores.append(core)
+        active = [k for k in active if k not in core]
+    return _describe(problem, cores)
+
+
+def _shrink(um, solver, core: list[str]) -> list[str]:
+    """Deletion filter: drop every requirement whose removal keeps the rest infeasible."""
+    for step, key in enumerate(list(core)):
+        if step >= MAX_DELETION_STEPS or len(core) <= 1:
             break
         trial = [k for k in core if k != key]
         um.model.clear_assumptions()
         um.model.add_assumptions([um.assumptions[k] for k in trial])
-        steps += 1
         if solver.solve(um.model) == cp_model.INFEASIBLE:
             core = trial
-    return [problem.requirements[k].text for k in core] + _facts(problem, core)
+    return core
+
+
+_DAY_LABEL = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d/\d\d\b")
+
+
+def _describe(problem: UnitProblem, cores: list[list[str]]) -> list[str]:
+    groups: dict[tuple[str, ...], list[list[str]]] = {}
+    for core in cores:
+        lines = [problem.requirements[k].text for k in core] + _facts(problem, core)
+        shape = tuple(_DAY_LABEL.sub("<day>", line) for line in lines)
+        groups.setdefault(shape, []).append(lines)
+    out: list[str] = []
+    for same in groups.values():
+        out.extend(same[0])
+        days = [m.group(0) for lines in same[1:] for m in [_DAY_LABEL.search(" ".join(lines))] if m]
+        order = [day_label(problem, d) for d in range(7)]
+        days.sort(key=lambda label: order.index(label) if label in order else 7)
+        if days:
+            out.append("(the same conflict on " + ", ".join(days) + ")")
+    return out
 
 
 def _facts(problem: UnitProblem, core: list[str]) -> list[str]:
