@@ -310,18 +310,6 @@ class _Cells:
             return None
 
 
-def _duplicates(problems: _Problems, file: str, field: str, rows: list[tuple[str, int]]) -> set[str]:
-    first: dict[str, int] = {}
-    dupes = set()
-    for ident, line in rows:
-        if ident in first:
-            problems.add(file, line, field, ident, f"a unique id (already used on line {first[ident]})")
-            dupes.add(ident)
-        else:
-            first[ident] = line
-    return dupes
-
-
 # --------------------------------------------------------------------------- dataset.toml
 
 

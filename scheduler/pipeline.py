@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from .dataset import load_dataset
-from .domain import Dataset, WeekPlan, week_monday
+from .domain import Dataset, WeekPlan, week_label, week_monday
 from .errors import DataError, LoaError, Problem
 from .planfile import write_plan
 from .policy import apply_settings, load_policy
@@ -29,8 +29,7 @@ def check_week(week: str) -> str:
         monday = week_monday(week)
     except (ValueError, TypeError):
         raise DataError(Problem("--week", None, "week", week, "an ISO week like 2024-W10 (weeks start on Monday)"))
-    iso = monday.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
+    return week_label(monday)
 
 
 def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple[str, ...] = ()) -> Dataset:
