@@ -18,7 +18,6 @@ from itertools import accumulate
 
 from ..audience import availability
 from ..domain import Dataset, Relay, Segment, Site, SitePolicy, Window, week_days
-from ..errors import DataError, Problem
 from ..policy import site_policy
 
 DAY = 1440
@@ -227,9 +226,6 @@ def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
     """Everything the model needs for one unit and one ISO week."""
     members = [site_policy(dataset, s) for s in unit.sites]
     policy = combine_policies(members)
-    if policy.max_session_minutes < 1:
-        raise DataError(Problem(dataset.policy.source, "policy.max_session_minutes", "max_session_minutes",
-                                policy.max_session_minutes, "at least 1 minute"))
     days = week_days(week)
     shares = {}
     for d in range(7):
