@@ -112,7 +112,7 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
     if as_json:
         click.echo(_json.dumps(summary.as_dict()))
     else:
-        click.echo(f"exported {summary.calendars} calendars ({summary.events} events) and "
+        click.echo(f"exported {summary.calendars} calendars ({summary.event_counts()}) and "
                    f"{summary.manifests} day manifests ({summary.audio_files} audio files probed) "
                    f"to {out} in {summary.seconds:.2f} s")
 
@@ -158,15 +158,18 @@ def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms
 
 
 def _report_dataset(plan):
-    """The plan's dataset for segment rules, caps and audience curves; None (with a warning) if unreadable."""
+    """The plan's dataset with the plan's recorded --policy/--set re-applied, for segment rules,
+    caps and audience curves; None (with a warning) if unreadable."""
     try:
-        from .dataset import load_dataset
+        from .export.report import plan_dataset
 
-        return load_dataset(Path(plan.dataset_root))
+        return plan_dataset(plan)
     except (ImportError, LoaError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        click.secho(f"warning: dataset {plan.dataset_root} not used ({first}); KPIs come from the plan "
-                    "alone (no daily caps, relays due = relays placed, no heatmaps)", err=True, fg="yellow")
+        detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:3])
+        click.secho(f"warning: dataset {plan.dataset_root} not used ({first}{': ' + detail if detail else ''}); "
+                    "KPIs come from the plan alone (no daily caps, relays due = relays placed, no heatmaps)",
+                    err=True, fg="yellow")
         return None
 
 
@@ -215,9 +218,10 @@ def compare_cmd(plan_a: Path, plan_b: Path, as_json: bool, lang: str) -> None:
     """Show what changed from PLAN_A to PLAN_B: KPI deltas and moved/added/removed placements.
 
     A placement is "moved" when the same item airs at the same site on the same day at another
-    time; otherwise it is added (only in B) or removed (only in A). When both plans come from
-    the same dataset, its segment rules, relay grid and policy file are used for the KPIs
-    (settings given to `loa plan --set` are not re-applied).
+    time; otherwise it is added (only in B) or removed (only in A). Each plan's KPIs use its own
+    dataset's segment rules and relay grid, with the policy it was planned with: the `--policy`
+    file and `--set` values recorded in its plan.json are re-applied. If either dataset cannot
+    be read, both plans' KPIs come from the plans alone.
 
     \b
     Example:
@@ -228,8 +232,14 @@ def compare_cmd(plan_a: Path, plan_b: Path, as_json: bool, lang: str) -> None:
     from .planfile import read_plan
 
     a, b = read_plan(plan_a), read_plan(plan_b)
-    dataset = _report_dataset(a) if a.dataset_root == b.dataset_root else None
-    result = compare(a, b, dataset)
+    dataset_a = _report_dataset(a)
+    same = a.dataset_root == b.dataset_root and tuple(a.settings) == tuple(b.settings)
+    dataset_b = dataset_a if same else _report_dataset(b)
+    if (dataset_a is None) != (dataset_b is None):  # KPIs of one plan with caps, the other without: not comparable
+        click.secho("warning: the other plan's dataset is not used either, so both sides are computed alike",
+                    err=True, fg="yellow")
+        dataset_a = dataset_b = None
+    result = compare(a, b, dataset_a, dataset_b=dataset_b)
     click.echo(compare_json(result) if as_json else format_compare(result, lang))
 
 

@@ -135,6 +135,42 @@ def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale,
     ]
 
 
+
+def test_radicale_marks_a_dropped_placement_cancelled_after_a_re_upload(radicale, tmp_path, monkeypatch):
+    """Upload a site calendar, re-plan without one placement, export over it and upload again:
+    the server keeps the event under its UID, now STATUS:CANCELLED with SEQUENCE 1."""
+    import dataclasses
+
+    import caldav
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    plan, _, _ = build_plan(tmp_path)
+    out = tmp_path / "out"
+    export_all(plan, out)
+    path = out / "calendars" / WEEK / DISTRICT / "ia-ka.ics"
+    client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, enable_rfc6764=False, timeout=30)
+    first = icalendar.Calendar.from_ical(path.read_bytes())
+    remote = client.principal().make_calendar(name=str(first["X-WR-CALNAME"]), cal_id="ia-ka-cancel")
+    for ics in _one_event_calendars(first):
+        remote.add_event(ics, increase_seqno=False)  # caldav 3.x would otherwise bump SEQUENCE on every save
+
+    dropped = next(p for p in plan.placements if p.site_id == "ia-ka" and p.item_id == "khai-sinh-jrai")
+    export_all(dataclasses.replace(plan, placements=tuple(p for p in plan.placements if p != dropped)), out)
+    for ics in _one_event_calendars(icalendar.Calendar.from_ical(path.read_bytes())):
+        remote.add_event(ics, increase_seqno=False)  # same UID: the server updates the stored event
+
+    monday = datetime(2024, 3, 4, tzinfo=TZ)
+    found = remote.search(start=monday, end=monday + timedelta(days=7), event=True, expand=False, post_filter=False)
+    events = [obj.icalendar_instance.walk("VEVENT")[0] for obj in found]
+    assert len(events) == len(first.walk("VEVENT"))  # updated in place, nothing duplicated
+    cancelled = [ev for ev in events if str(ev["STATUS"]) == "CANCELLED"]
+    assert len(cancelled) == 1
+    (ev,) = cancelled
+    assert int(ev["SEQUENCE"]) == 1 and str(ev["X-LOA-ITEM"]) == "khai-sinh-jrai"
+    assert ev["DTSTART"].dt == dropped.start.replace(tzinfo=TZ)
+
+
 def _manifest_files(manifest: Path) -> list[Path]:
     """Local files of an .m3u8 in order (URLs and comments are not files)."""
     lines = manifest.read_text(encoding="utf-8").splitlines()

@@ -220,3 +220,141 @@ def test_same_item_twice_a_day_gets_two_uids(exported):
     assert len({str(e["UID"]) for e in wed}) == 2
     uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
     assert len(uids) == len(set(uids))
+
+
+def _drop(plan, site_id, item_id, day_index):
+    """The same plan without the placements of `item_id` at `site_id` on one day."""
+    import dataclasses
+
+    from scheduler.domain import week_days
+
+    day = week_days(plan.week)[day_index]
+    kept = tuple(p for p in plan.placements
+                 if not (p.site_id == site_id and p.item_id == item_id and p.start.date() == day))
+    assert len(kept) < len(plan.placements)
+    return dataclasses.replace(plan, placements=kept)
+
+
+def test_a_dropped_placement_is_kept_as_cancelled_on_re_export(tmp_path):
+    plan, _, _ = build_plan(tmp_path)
+    out = tmp_path / "out"
+    export_all(plan, out)
+    site_ics = out / "calendars" / WEEK / DISTRICT / "ia-ka.ics"
+    district_ics = out / "calendars" / WEEK / f"{DISTRICT}.ics"
+    other_ics = out / "calendars" / WEEK / DISTRICT / "nghia-hung.ics"
+    before = {p: icalendar.Calendar.from_ical(p.read_bytes()) for p in (site_ics, district_ics)}
+    other_before = other_ics.read_bytes()
+
+    smaller = _drop(plan, "ia-ka", "khai-sinh-jrai", day_index=1)  # Tue 18:25 at Ia Ka
+    summary = export_all(smaller, out)
+    assert summary.events == len(smaller.placements)  # active events only
+    assert summary.cancelled == 1
+    assert "1 cancelled" in str(summary) and summary.as_dict()["cancelled"] == 1
+    for path, old in before.items():
+        text = path.read_text(encoding="utf-8")
+        strict = IcsCalendarStream.calendar_from_ics(text)  # a CANCELLED VEVENT is valid RFC 5545
+        new = icalendar.Calendar.from_ical(text)
+        old_ev = {str(e["UID"]): e for e in old.walk("VEVENT")}
+        new_ev = {str(e["UID"]): e for e in new.walk("VEVENT")}
+        assert set(new_ev) == set(old_ev) and len(strict.events) == len(new_ev)
+        gone = [u for u, e in new_ev.items() if str(e["STATUS"]) == "CANCELLED"]
+        assert len(gone) == 1
+        (uid,) = gone
+        ev, was = new_ev[uid], old_ev[uid]
+        for prop in EVENT_PROPS[:3] + ("DTEND", "LOCATION", "X-LOA-ITEM"):
+            assert prop in ev, prop
+        assert str(ev["X-LOA-ITEM"]) == "khai-sinh-jrai"
+        assert int(ev["SEQUENCE"]) == 1 and int(was["SEQUENCE"]) == 0
+        assert ev["DTSTART"].dt == was["DTSTART"].dt == datetime(2024, 3, 5, 18, 25, tzinfo=TZ)
+        assert ev["DTEND"].dt == was["DTEND"].dt
+        assert ev["DTSTART"].params["TZID"] == "Asia/Ho_Chi_Minh"
+        assert str(ev["SUMMARY"]) == "[Hủy] " + str(was["SUMMARY"])
+        assert [e.status for e in strict.events if e.uid == uid][0] == "CANCELLED"
+        # every other event is unchanged
+        assert all(int(e["SEQUENCE"]) == 0 and str(e["STATUS"]) == "CONFIRMED"
+                   for u, e in new_ev.items() if u != uid)
+        starts = [(e["DTSTART"].dt, str(e["UID"])) for e in new.walk("VEVENT")]
+        assert [s for s, _ in starts] == sorted(s for s, _ in starts)  # air order, cancelled included
+    assert other_ics.read_bytes() == other_before
+
+    # exporting the same plan again changes no byte (the cancelled event is carried as it is)
+    snapshot = {p: p.read_bytes() for p in (site_ics, district_ics, other_ics)}
+    again = export_all(smaller, out)
+    assert {p: p.read_bytes() for p in snapshot} == snapshot
+    assert again.cancelled == 1 and again.events == len(smaller.placements)
+
+    # planned again: the event comes back CONFIRMED with a higher SEQUENCE, so clients restore it
+    export_all(plan, out)
+    for path in (site_ics, district_ics):
+        evs = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+        assert str(evs[uid]["STATUS"]) == "CONFIRMED" and int(evs[uid]["SEQUENCE"]) == 2
+        assert str(evs[uid]["SUMMARY"]) == "Đăng ký khai sinh (tiếng Jrai)"
+        assert all(str(e["STATUS"]) == "CONFIRMED" for e in evs.values())
+
+
+def test_a_placement_moved_to_another_day_cancels_its_old_uid(tmp_path):
+    import dataclasses
+    from datetime import timedelta as td
+
+    plan, _, _ = build_plan(tmp_path)
+    out = tmp_path / "out"
+    export_all(plan, out)
+    site_ics = out / "calendars" / WEEK / DISTRICT / "nghia-hung.ics"
+    old = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(site_ics.read_bytes()).walk("VEVENT")}
+    # Wednesday's midday can-cuoc at Nghĩa Hưng moves to Thursday midday
+    moved = tuple(dataclasses.replace(p, start=p.start + td(days=1), end=p.end + td(days=1))
+                  if p.site_id == "nghia-hung" and p.start.hour == 11 else p for p in plan.placements)
+    export_all(dataclasses.replace(plan, placements=moved), out)
+    new = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(site_ics.read_bytes()).walk("VEVENT")}
+    added = set(new) - set(old)
+    assert len(added) == 1 and set(old) <= set(new)
+    (fresh,) = added
+    assert new[fresh]["DTSTART"].dt == datetime(2024, 3, 7, 11, 0, tzinfo=TZ)
+    cancelled = [u for u, e in new.items() if str(e["STATUS"]) == "CANCELLED"]
+    assert len(cancelled) == 1
+    assert new[cancelled[0]]["DTSTART"].dt == datetime(2024, 3, 6, 11, 0, tzinfo=TZ)
+    assert int(new[cancelled[0]]["SEQUENCE"]) == 1
+
+
+def test_cancelled_events_of_another_week_are_not_carried(exported):
+    """An already cancelled event is kept only while it belongs to the calendar's ISO week."""
+    from scheduler.export.ical import cancelled_events
+
+    plan, _, _, _ = exported
+    cal = site_calendar(plan, "ia-ka")
+    evs = cal.walk("VEVENT")
+    # cancel two events: one stays in the week, one is shifted to the next week
+    for ev, shift in ((evs[0], 0), (evs[1], 7)):
+        ev["STATUS"] = icalendar.vText("CANCELLED")
+        if shift:
+            for prop in ("DTSTART", "DTEND"):
+                dt = ev[prop].dt + timedelta(days=shift)
+                del ev[prop]
+                ev.add(prop.lower(), dt)
+    previous = icalendar.Calendar.from_ical(cal.to_ical())
+    gone = cancelled_events(plan, previous, active_uids=())
+    assert str(evs[0]["UID"]) in gone and str(evs[1]["UID"]) not in gone
+    assert gone[str(evs[0]["UID"])].to_ical() == previous.walk("VEVENT")[0].to_ical()  # unchanged
+    assert len(gone) == len(evs) - 1
+    assert all(int(e["SEQUENCE"]) == 1 for u, e in gone.items() if u != str(evs[0]["UID"]))
+    # nothing at all to cancel when every UID is still planned
+    assert cancelled_events(plan, previous, {str(e["UID"]) for e in evs}) == {}
+
+
+def test_district_calendar_cancels_the_events_of_a_site_left_out_of_the_plan(tmp_path):
+    import dataclasses
+
+    plan, _, _ = build_plan(tmp_path)
+    out = tmp_path / "out"
+    export_all(plan, out)
+    district_ics = out / "calendars" / WEEK / f"{DISTRICT}.ics"
+    only_ia_ka = dataclasses.replace(plan, sites=tuple(s for s in plan.sites if s.id == "ia-ka"),
+                                     placements=tuple(p for p in plan.placements if p.site_id == "ia-ka"))
+    summary = export_all(only_ia_ka, out)
+    assert summary.cancelled == 0  # no site calendar lost an event
+    evs = icalendar.Calendar.from_ical(district_ics.read_bytes()).walk("VEVENT")
+    IcsCalendarStream.calendar_from_ics(district_ics.read_text(encoding="utf-8"))
+    gone = [e for e in evs if str(e["STATUS"]) == "CANCELLED"]
+    assert {str(e["X-LOA-SITE"]) for e in gone} == {"nghia-hung"}
+    assert len(gone) == sum(1 for p in plan.placements if p.site_id == "nghia-hung")
+    assert all(int(e["SEQUENCE"]) == 1 for e in gone)

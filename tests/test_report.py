@@ -377,3 +377,76 @@ def test_print_with_heatmaps_and_chart_keeps_one_page_per_site(tiny, tmp_path):
     assert run.returncode == 0 and pdf.exists(), run.stderr[-2000:]
     pages = re.findall(rb"/Type\s*/Page\b", pdf.read_bytes())
     assert len(pages) == 1 + len(plan.sites) + 1  # KPIs, one per site, the availability chart
+
+
+# --------------------------------------------------------------------------- recorded settings
+
+
+@pytest.fixture(scope="module")
+def tiny_base_cap(tmp_path_factory):
+    """The tiny dataset without its [area.chu-se] cap, so `--set policy.daily_cap_minutes` reaches every site."""
+    root = tmp_path_factory.mktemp("tiny-set") / "tiny"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "tiny", root)
+    policy = root / "policy.toml"
+    text = policy.read_text(encoding="utf-8")
+    assert "[area.chu-se]\ndaily_cap_minutes = 120\n" in text
+    policy.write_text(text.replace("[area.chu-se]\ndaily_cap_minutes = 120\n", ""), encoding="utf-8")
+    return root
+
+
+def test_plan_dataset_reapplies_recorded_policy_file_then_set_values(tiny_base_cap, tmp_path):
+    pytest.importorskip("scheduler.pipeline")
+    from scheduler.export.report import plan_dataset
+    from scheduler.policy import site_policy
+
+    other = tmp_path / "other-policy.toml"
+    other.write_text((tiny_base_cap / "policy.toml").read_text(encoding="utf-8")
+                     .replace("daily_cap_minutes = 150", "daily_cap_minutes = 90"), encoding="utf-8")
+    plan = WeekPlan("2024-W10", "tiny", str(tiny_base_cap), SITES, ITEMS, ())
+
+    def caps(settings):
+        ds = plan_dataset(dataclasses.replace(plan, settings=settings))
+        return {site_policy(ds, s).daily_cap_minutes for s in ds.sites}
+
+    assert caps(()) == {150}
+    assert caps((("set", "policy.daily_cap_minutes=40"),)) == {40}
+    assert caps((("policy", str(other)),)) == {90}
+    # as `loa plan` records them: --set values first, the policy file last; the file is applied first
+    assert caps((("set", "policy.daily_cap_minutes=40"), ("policy", str(other)))) == {40}
+
+
+def test_compare_shows_the_cap_each_plan_was_made_with(tiny_base_cap, tmp_path):
+    """`loa plan --set policy.daily_cap_minutes=40` → `loa compare` and `loa report` use 40 for that plan."""
+    pytest.importorskip("scheduler.pipeline")
+    from scheduler.export.report import plan_dataset
+
+    runner = CliRunner()
+    plans = {}
+    for name, extra in (("base", []), ("cap40", ["--set", "policy.daily_cap_minutes=40"])):
+        out = tmp_path / name
+        res = runner.invoke(main, ["plan", "--data", str(tiny_base_cap), "--week", "2024-W10", "--site", "chu-se-tt",
+                                   "--out", str(out), "--no-export", *extra])
+        assert res.exit_code == 0, res.output
+        plans[name] = out / "audio_manifests" / "2024-W10" / "plan.json"
+    base, cap40 = read_plan(plans["base"]), read_plan(plans["cap40"])
+    assert cap40.settings == (("set", "policy.daily_cap_minutes=40"),)
+
+    k40 = kpis(cap40, plan_dataset(cap40))
+    assert k40["site"]["daily_cap_minutes"].tolist() == [40]
+    assert kpis(base, plan_dataset(base))["site"]["daily_cap_minutes"].tolist() == [150]
+
+    res = runner.invoke(main, ["compare", str(plans["base"]), str(plans["cap40"]), "--json"])
+    assert res.exit_code == 0, res.output
+    busiest = json.loads(res.stdout)["province"]["kpis"]["airtime_cap_max_pct"]
+    assert busiest["b"] == pytest.approx(k40["province"]["airtime_cap_max_pct"].iloc[0])
+    # against a cap of 40, not the policy file's 150 (what compare used before)
+    from scheduler.dataset import load_dataset
+
+    at_150 = kpis(cap40, load_dataset(tiny_base_cap))["province"]["airtime_cap_max_pct"].iloc[0]
+    assert busiest["b"] == pytest.approx(at_150 * 150 / 40, rel=0.01) and busiest["b"] > at_150
+    assert busiest["a"] == pytest.approx(kpis(base, load_dataset(tiny_base_cap))["province"]["airtime_cap_max_pct"].iloc[0])
+    # the same for `loa report`
+    res = runner.invoke(main, ["report", "--plan", str(plans["cap40"]), "--out", str(tmp_path / "rep"), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    site_csv = pd.read_csv(tmp_path / "rep" / "kpi_site.csv", encoding="utf-8-sig")
+    assert site_csv["Daily cap (min)"].tolist() == [40]

@@ -24,18 +24,24 @@ __all__ = ["ExportSummary", "export_all", "plan_outputs", "site_calendar_path", 
 @dataclass(frozen=True)
 class ExportSummary:
     calendars: int  # .ics files (site + district)
-    events: int  # VEVENTs in the site calendars (= placements)
+    events: int  # active VEVENTs in the site calendars (= placements)
     manifests: int  # site-days (each one .m3u8 + one .json)
     audio_files: int  # distinct audio files probed
     seconds: float
     paths: tuple[Path, ...] = field(default=(), repr=False)
+    cancelled: int = 0  # STATUS:CANCELLED VEVENTs in the site calendars (dropped since the previous export)
+
+    def event_counts(self) -> str:
+        """'N events' or 'N events, M cancelled'."""
+        return f"{self.events} events" + (f", {self.cancelled} cancelled" if self.cancelled else "")
 
     def __str__(self) -> str:
-        return (f"{self.calendars} calendars ({self.events} events), {self.manifests} day manifests, "
+        return (f"{self.calendars} calendars ({self.event_counts()}), {self.manifests} day manifests, "
                 f"{self.audio_files} audio files probed, {len(self.paths)} files in {self.seconds:.2f} s")
 
     def as_dict(self) -> dict:
-        return {"calendars": self.calendars, "events": self.events, "manifests": self.manifests,
+        return {"calendars": self.calendars, "events": self.events, "cancelled": self.cancelled,
+                "manifests": self.manifests,
                 "audio_files": self.audio_files, "files": len(self.paths), "seconds": round(self.seconds, 3)}
 
 
@@ -77,23 +83,34 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
     infos = audio.probe_many(wanted)
 
     files: dict[Path, bytes] = {}
-    events = 0
+    events = cancelled = 0
     by_site: dict[str, list] = {}
     for p in plan.placements:
         by_site.setdefault(p.site_id, []).append(p)
     # Each VEVENT is built once (SEQUENCE from the site's previous calendar) and shared by the
     # site and district calendars, so both always agree and the district costs no rebuild.
+    # Events of a previous calendar that are no longer planned are kept as STATUS:CANCELLED.
     district_events: dict[str, dict] = {}
+    district_gone: dict[str, dict] = {}
     for site in sorted(plan.sites, key=lambda s: s.id):
         path = site_calendar_path(plan, out, site.id)
-        evs = ical.build_events(plan, by_site.get(site.id, []), ical.read_previous(path))
+        previous = ical.read_previous(path)
+        evs = ical.build_events(plan, by_site.get(site.id, []), previous)
+        gone = ical.cancelled_events(plan, previous, (str(ev["uid"]) for ev in evs.values()))
         events += len(evs)
-        files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site), evs))
+        cancelled += len(gone)
+        files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site), evs, gone))
         district_events.setdefault(site.district_id, {}).update(evs)
+        district_gone.setdefault(site.district_id, {}).update(gone)
     for district_id in sorted(district_events):
         name = next(s.district_name for s in plan.sites if s.district_id == district_id)
         path = district_calendar_path(plan, out, district_id)
-        cal = ical.assemble(plan, ical.district_calendar_name(plan, name), district_events[district_id])
+        evs = district_events[district_id]
+        active = {str(ev["uid"]) for ev in evs.values()}
+        # the sites' cancellations, plus what only the district file still holds (a site left the plan)
+        gone = ical.cancelled_events(plan, ical.read_previous(path), active | set(district_gone[district_id]))
+        gone.update(district_gone[district_id])
+        cal = ical.assemble(plan, ical.district_calendar_name(plan, name), evs, gone)
         files[path] = ical.to_bytes(cal)
     calendars = len(files)
     manifests = 0
@@ -103,7 +120,8 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
             files.update(manifest.manifest_files(plan, site.id, day, infos, out, todo))
             manifests += 1
     summary = ExportSummary(calendars=calendars, events=events, manifests=manifests,
-                            audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files))
+                            audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files),
+                            cancelled=cancelled)
     return files, summary
 
 
@@ -131,4 +149,5 @@ def export_all(plan: WeekPlan, out: Path) -> ExportSummary:
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         list(pool.map(write, files.items()))
     return ExportSummary(calendars=summary.calendars, events=summary.events, manifests=summary.manifests,
-                         audio_files=summary.audio_files, seconds=time.perf_counter() - t0, paths=summary.paths)
+                         audio_files=summary.audio_files, seconds=time.perf_counter() - t0, paths=summary.paths,
+                         cancelled=summary.cancelled)

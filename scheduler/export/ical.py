@@ -4,8 +4,12 @@ Every byte derives from the plan, so two exports of one plan are identical:
 - UID = sha1(site, kind, item id, date, occurrence of that item at that site on that date)@loa:
   moving an item within its day keeps its UID, so a re-import updates instead of duplicating;
 - SEQUENCE starts at 0 and, when a previous calendar exists at the target path, is raised for
-  each event whose DTSTART, DTEND or SUMMARY changed (kept otherwise);
-- DTSTAMP is Monday 00:00 local time of the planned week (in UTC), never the clock.
+  each event whose DTSTART, DTEND, SUMMARY or STATUS changed (kept otherwise);
+- DTSTAMP is Monday 00:00 local time of the planned week (in UTC), never the clock;
+- an event of the previous calendar whose UID is no longer planned (a placement dropped, or moved
+  to another day) is kept with STATUS:CANCELLED, SEQUENCE + 1 and "[Hủy] " before its SUMMARY, so
+  a client that imported the previous file removes it (RFC 5546 PUBLISH). An event already
+  cancelled is carried over unchanged while it belongs to the calendar's ISO week, dropped otherwise.
 Times are local wall-clock times with TZID=Asia/Ho_Chi_Minh and a VTIMEZONE generated from tzdata.
 """
 from __future__ import annotations
@@ -19,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from ..domain import TIMEZONE, Placement, PlanItem, PlanSite, WeekPlan
+from ..domain import TIMEZONE, Placement, PlanItem, PlanSite, WeekPlan, week_days
 from ..errors import ExportError
 
 PRODID = "-//loa//loa-scheduler//VI"
 UID_DOMAIN = "loa"
 TZ = ZoneInfo(TIMEZONE)
 RELAY_CATEGORY = "Tiếp sóng"
+CANCELLED_PREFIX = "[Hủy] "
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "jra": "Tiếng Jrai", "bdq": "Tiếng Bahnar", "en": "English"}
 
 
@@ -133,8 +138,18 @@ def build_events(plan: WeekPlan, placements, previous: icalendar.Calendar | None
     return events
 
 
-def assemble(plan: WeekPlan, name: str, events: dict[Placement, icalendar.Event]) -> icalendar.Calendar:
-    """A VCALENDAR with its headers, the VTIMEZONE and `events` in air order."""
+def _dtstart_key(ev) -> datetime:
+    v = ev["dtstart"].dt
+    return _local(v).replace(tzinfo=None) if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
+
+
+def assemble(plan: WeekPlan, name: str, events: dict[Placement, icalendar.Event],
+             cancelled: dict[str, icalendar.Event] | None = None) -> icalendar.Calendar:
+    """A VCALENDAR with its headers, the VTIMEZONE and `events` in air order.
+
+    `cancelled` (UID -> STATUS:CANCELLED VEVENT, see `cancelled_events`) are merged in by DTSTART,
+    after the active events starting at the same minute, then by UID.
+    """
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -144,8 +159,11 @@ def assemble(plan: WeekPlan, name: str, events: dict[Placement, icalendar.Event]
     cal.add("x-wr-timezone", TIMEZONE)
     cal.add("x-wr-caldesc", f"Lịch phát thanh tuần {plan.week} ({plan.dataset_name})")
     cal.add_component(vtimezone(plan))
-    for p in sorted(events, key=lambda p: (p.start, p.site_id, p.end, p.kind, p.item_id)):
-        cal.add_component(events[p])
+    active = sorted(events, key=lambda p: (p.start, p.site_id, p.end, p.kind, p.item_id))
+    rows = [(_local(p.start).replace(tzinfo=None), 0, n, events[p]) for n, p in enumerate(active)]
+    rows += [(_dtstart_key(ev), 1, uid, ev) for uid, ev in (cancelled or {}).items()]
+    for *_, ev in sorted(rows, key=lambda r: r[:3]):
+        cal.add_component(ev)
     return cal
 
 
@@ -167,11 +185,12 @@ def _fingerprint(ev) -> tuple:
             v = _local(v).replace(tzinfo=None)
         return v
 
-    return (val("dtstart"), val("dtend"), val("summary"))
+    # STATUS too: a cancelled event planned again must get a higher SEQUENCE to come back
+    return (val("dtstart"), val("dtend"), val("summary"), val("status"))
 
 
 def previous_events(previous: icalendar.Calendar | None) -> dict[str, tuple[int, tuple]]:
-    """UID -> (SEQUENCE, (DTSTART, DTEND, SUMMARY)) of a previously exported calendar."""
+    """UID -> (SEQUENCE, (DTSTART, DTEND, SUMMARY, STATUS)) of a previously exported calendar."""
     if previous is None:
         return {}
     out = {}
@@ -179,6 +198,58 @@ def previous_events(previous: icalendar.Calendar | None) -> dict[str, tuple[int,
         uid = str(ev.get("uid", ""))
         if uid:
             out[uid] = (int(ev.get("sequence", 0)), _fingerprint(ev))
+    return out
+
+
+def _in_week(plan: WeekPlan, ev) -> bool:
+    prop = ev.get("dtstart")
+    if prop is None:
+        return False
+    v = prop.dt
+    day = _local(v).date() if isinstance(v, datetime) else v
+    return day in week_days(plan.week)
+
+
+def cancelled_events(plan: WeekPlan, previous: icalendar.Calendar | None, active_uids) -> dict[str, icalendar.Event]:
+    """UID -> STATUS:CANCELLED VEVENT for each event of `previous` whose UID is not in `active_uids`.
+
+    An event still active in `previous` is cancelled: same UID, DTSTART, DTEND, LOCATION and loa
+    properties, SEQUENCE + 1, SUMMARY prefixed with "[Hủy] ", TRANSP:TRANSPARENT. An event already
+    cancelled is kept unchanged if it starts in the plan's ISO week, and dropped otherwise (so they
+    do not pile up).
+    """
+    if previous is None:
+        return {}
+    active = set(active_uids)
+    stamp = dtstamp(plan)
+    out: dict[str, icalendar.Event] = {}
+    for old in previous.walk("VEVENT"):
+        uid = str(old.get("uid", ""))
+        if not uid or uid in active or uid in out or old.get("dtstart") is None:
+            continue
+        if str(old.get("status", "")).upper() == "CANCELLED":
+            if _in_week(plan, old):
+                out[uid] = old
+            continue
+        ev = icalendar.Event()
+        ev.add("uid", uid)
+        ev.add("dtstamp", stamp)
+        ev.add("sequence", int(old.get("sequence", 0)) + 1)
+        for name in ("dtstart", "dtend"):
+            if old.get(name) is not None:
+                v = old[name].dt
+                ev.add(name, _local(v) if isinstance(v, datetime) else v)
+        summary = str(old.get("summary", ""))
+        ev.add("summary", summary if summary.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + summary)
+        for name in ("location", "description"):
+            if old.get(name) is not None:
+                ev.add(name, str(old[name]))
+        ev.add("status", "CANCELLED")
+        ev.add("transp", "TRANSPARENT")
+        for name in ("x-loa-site", "x-loa-kind", "x-loa-item"):
+            if old.get(name) is not None:
+                ev.add(name, str(old[name]))
+        out[uid] = ev
     return out
 
 
@@ -204,7 +275,9 @@ def site_calendar(plan: WeekPlan, site_id: str, previous: icalendar.Calendar | N
     except KeyError:
         raise ExportError(f"site {site_id!r} is not in the plan of {plan.week}") from None
     placements = [p for p in plan.placements if p.site_id == site_id]
-    return assemble(plan, site_calendar_name(plan, site), build_events(plan, placements, previous))
+    events = build_events(plan, placements, previous)
+    gone = cancelled_events(plan, previous, (str(ev["uid"]) for ev in events.values()))
+    return assemble(plan, site_calendar_name(plan, site), events, gone)
 
 
 def district_calendar(plan: WeekPlan, district_id: str, previous: icalendar.Calendar | None = None) -> icalendar.Calendar:
@@ -214,7 +287,9 @@ def district_calendar(plan: WeekPlan, district_id: str, previous: icalendar.Cale
         raise ExportError(f"district {district_id!r} has no site in the plan of {plan.week}")
     ids = {s.id for s in sites}
     placements = [p for p in plan.placements if p.site_id in ids]
-    return assemble(plan, district_calendar_name(plan, sites[0].district_name), build_events(plan, placements, previous))
+    events = build_events(plan, placements, previous)
+    gone = cancelled_events(plan, previous, (str(ev["uid"]) for ev in events.values()))
+    return assemble(plan, district_calendar_name(plan, sites[0].district_name), events, gone)
 
 
 def to_bytes(cal: icalendar.Calendar) -> bytes:

@@ -512,9 +512,40 @@ def placement_changes(plan_a: WeekPlan, plan_b: WeekPlan) -> dict[str, Counter]:
     return per_site
 
 
-def compare(plan_a: WeekPlan, plan_b: WeekPlan, dataset: Dataset | None = None, top: int = 10) -> dict:
-    """What changed from plan A to plan B: KPI deltas, placement moves and the sites that changed most."""
-    ka, kb = kpis(plan_a, dataset), kpis(plan_b, dataset)
+def plan_dataset(plan: WeekPlan) -> Dataset:
+    """The plan's dataset with the settings recorded in the plan re-applied, as `loa plan` used them.
+
+    `plan.settings` holds ("policy", FILE) for `--policy FILE` and ("set", "key=value") for each
+    `--set`; like `loa plan`, the policy file is applied first, then the `--set` values in order
+    (`scheduler.pipeline.prepare_dataset`). A relative FILE is read from the current folder, as
+    it was given to `loa plan`. Raises LoaError when the dataset, the policy file or a value
+    cannot be used. Settings of another kind are ignored.
+    """
+    from ..pipeline import prepare_dataset
+
+    policy_file: Path | None = None
+    sets: list[str] = []
+    for kind, value in plan.settings:
+        if kind == "policy":
+            policy_file = Path(value)
+        elif kind == "set":
+            sets.append(value)
+    return prepare_dataset(Path(plan.dataset_root), policy_file, tuple(sets))
+
+
+_SAME = object()
+
+
+def compare(plan_a: WeekPlan, plan_b: WeekPlan, dataset: Dataset | None = None, top: int = 10,
+            dataset_b: Dataset | None = _SAME) -> dict:  # type: ignore[assignment]
+    """What changed from plan A to plan B: KPI deltas, placement moves and the sites that changed most.
+
+    `dataset` is used for plan A's KPIs, and for plan B's too unless `dataset_b` is given (each
+    plan may have been made with other settings: see `plan_dataset`).
+    """
+    if dataset_b is _SAME:
+        dataset_b = dataset
+    ka, kb = kpis(plan_a, dataset), kpis(plan_b, dataset_b)
     prov_a = ka["province"].to_dict("records")
     prov_b = kb["province"].to_dict("records")
     keys = [k for k in _COMPARE_KEYS if k in ka["province"] or k in kb["province"]]
