@@ -174,7 +174,8 @@ def test_exporting_twice_gives_byte_identical_files(exported, tmp_path):
     assert snapshot(other) == again
 
 
-def test_moving_a_placement_keeps_uids_and_raises_sequence_only_for_it(tmp_path):
+def _exported_once(tmp_path):
+    """Export the small week once; return the files a re-export test compares against."""
     plan, _, _ = build_plan(tmp_path)
     out = tmp_path / "out"
     export_all(plan, out)
@@ -182,7 +183,11 @@ def test_moving_a_placement_keeps_uids_and_raises_sequence_only_for_it(tmp_path)
     district_ics = out / "calendars" / WEEK / f"{DISTRICT}.ics"
     other_ics = out / "calendars" / WEEK / DISTRICT / "nghia-hung.ics"
     before = {p: icalendar.Calendar.from_ical(p.read_bytes()) for p in (site_ics, district_ics)}
-    other_before = other_ics.read_bytes()
+    return plan, out, site_ics, district_ics, other_ics, before, other_ics.read_bytes()
+
+
+def test_moving_a_placement_keeps_uids_and_raises_sequence_only_for_it(tmp_path):
+    plan, out, site_ics, district_ics, other_ics, before, other_before = _exported_once(tmp_path)
 
     moved = move_placement(plan, "ia-ka", "khai-sinh-jrai", day_index=1, minutes=10)  # Tue 18:25 -> 18:35
     export_all(moved, out)
@@ -236,14 +241,7 @@ def _drop(plan, site_id, item_id, day_index):
 
 
 def test_a_dropped_placement_is_kept_as_cancelled_on_re_export(tmp_path):
-    plan, _, _ = build_plan(tmp_path)
-    out = tmp_path / "out"
-    export_all(plan, out)
-    site_ics = out / "calendars" / WEEK / DISTRICT / "ia-ka.ics"
-    district_ics = out / "calendars" / WEEK / f"{DISTRICT}.ics"
-    other_ics = out / "calendars" / WEEK / DISTRICT / "nghia-hung.ics"
-    before = {p: icalendar.Calendar.from_ical(p.read_bytes()) for p in (site_ics, district_ics)}
-    other_before = other_ics.read_bytes()
+    plan, out, site_ics, district_ics, other_ics, before, other_before = _exported_once(tmp_path)
 
     smaller = _drop(plan, "ia-ka", "khai-sinh-jrai", day_index=1)  # Tue 18:25 at Ia Ka
     summary = export_all(smaller, out)
