@@ -129,11 +129,14 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
 @click.option("--target-dbfs", default=-18.0, show_default=True, type=float,
               help="Loudness (RMS dBFS) every segment is matched to; peaks are kept under -1 dBFS.")
 @click.option("--format", "fmt", default="mp3", show_default=True, type=click.Choice(["mp3", "ogg", "wav"]))
+@click.option("--session-gap", "session_gap", default=None, type=click.IntRange(min=1),
+              help="Minutes of silence that start a new session [default: the site's session_gap_minutes "
+                   "in the plan's dataset, else 10].")
 def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms: int, target_dbfs: float,
-               fmt: str) -> None:
+               fmt: str, session_gap: int | None) -> None:
     """Render one audio file per broadcast session of a site's day (needs ffmpeg).
 
-    A session is a run of placements less than 10 minutes apart. Each file holds the recorded
+    A session is a run of placements closer than the session gap. Each file holds the recorded
     segments of the session in air order, loudness-matched, separated by --gap-ms of silence.
     Relays are live programmes with no file: they are NOT in the rendered audio (the operator
     switches to the receiver), and a session of relays only gives no file.
@@ -150,11 +153,28 @@ def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms
     d = parse_day(day)
     if out is None:
         out = Path("audio_manifests") / plan.week / site_id / "sessions"
-    paths = render_sessions(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt)
+    if session_gap is None:
+        session_gap = _site_session_gap(plan, site_id)
+    paths = render_sessions(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt,
+                            session_gap_minutes=session_gap)
     if not paths:
         click.echo(f"{site_id} {d}: no recorded segment to render (relays only or nothing planned)")
     for p in paths:
         click.echo(str(p))
+
+
+def _site_session_gap(plan, site_id: str) -> int:
+    """The session gap the planner used at this site, from the plan's dataset; 10 without it."""
+    from .policy import site_policy
+
+    try:
+        from .export.report import plan_dataset
+
+        dataset = plan_dataset(plan)
+        site = next(s for s in dataset.sites if s.id == site_id)
+    except (LoaError, StopIteration):
+        return 10
+    return site_policy(dataset, site).session_gap_minutes
 
 
 def _report_dataset(plan):

@@ -125,3 +125,16 @@ def test_cli_render_writes_session_files(planned, tmp_path):
     assert result.exit_code == ExportError.exit_code and "YYYY-MM-DD" in result.output
     assert "Relays are live" in runner.invoke(main, ["render", "--help"]).output
     assert WEEK in runner.invoke(main, ["render", "--help"]).output
+
+
+def test_cli_render_session_gap_joins_segments_into_one_file(planned, tmp_path):
+    # Wednesday at Ia Ka: 06:30 and 06:35 form one session with the default gap; with a
+    # 1-minute gap the two segments (back to back at 5-min starts) are two sessions
+    _, _, plan_path, _ = planned
+    runner = CliRunner()
+    wide = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "2024-03-06",
+                                "--out", str(tmp_path / "wide"), "--format", "wav", "--session-gap", "300"])
+    narrow = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "2024-03-06",
+                                  "--out", str(tmp_path / "narrow"), "--format", "wav", "--session-gap", "1"])
+    assert wide.exit_code == 0 and narrow.exit_code == 0, wide.output + narrow.output
+    assert len(wide.output.split()) < len(narrow.output.split())
