@@ -450,3 +450,12 @@ def test_compare_shows_the_cap_each_plan_was_made_with(tiny_base_cap, tmp_path):
     assert res.exit_code == 0, res.output
     site_csv = pd.read_csv(tmp_path / "rep" / "kpi_site.csv", encoding="utf-8-sig")
     assert site_csv["Daily cap (min)"].tolist() == [40]
+
+
+def test_the_same_plan_gives_byte_identical_report_files(plan, report_dir, tmp_path):
+    again = tmp_path / "again"
+    write_report(plan, again, lang="vi")
+    names = sorted(p.name for p in report_dir.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:  # kpi.xlsx included: its zip and core.xml dates come from the plan
+        assert (report_dir / name).read_bytes() == (again / name).read_bytes(), name

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
+import zipfile
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -366,8 +368,27 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_bytes_atomic(path, frame.to_csv(index=False).encode("utf-8-sig"))
 
 
-def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi") -> Path:
-    """One sheet per level: bold filled header, frozen first row, widths from the content."""
+def _stamped(xlsx: bytes, when: datetime) -> bytes:
+    """The workbook with the plan's date instead of the clock in its zip entries and in
+    docProps/core.xml, so the same plan gives the same bytes."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
+def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi",
+               when: datetime = datetime(2024, 1, 1)) -> Path:
+    """One sheet per level: bold filled header, frozen first row, widths from the content.
+    `when` (the plan's week) replaces the clock in the file, for byte-identical reruns."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -388,7 +409,7 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi") ->
                 values = [str(v) for v in frame[col].tolist()]
                 width = max([len(v) for v in values] + [min(len(str(col)), 24) * 0.8, 8])
                 ws.column_dimensions[get_column_letter(idx)].width = min(width + 2, 50)
-    return write_bytes_atomic(path, buf.getvalue())
+    return write_bytes_atomic(path, _stamped(buf.getvalue(), when))
 
 
 # --------------------------------------------------------------------------- the whole report
@@ -414,7 +435,8 @@ def write_report(plan: WeekPlan, out_dir: Path, lang: str = "vi", dataset: Datas
     try:
         for level in LEVELS:
             written.append(write_csv(shown[level], out_dir / f"kpi_{level}.csv"))
-        written.append(write_xlsx(shown, out_dir / "kpi.xlsx", lang))
+        written.append(write_xlsx(shown, out_dir / "kpi.xlsx", lang,
+                                  when=datetime.combine(plan.monday, datetime.min.time())))
 
         pngs: dict[str, Path] = {}
         png = charts.listener_plays_png(raw["district"], lang)
