@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain import Dataset, Placement, WeekPlan, week_days
-from .report import DAY_LABELS, district_filename, label, language_name
+from .report import DAY_LABELS, label, language_name
 
 RELAY_COLOUR = "#37474f"
 OPTIONAL_RELAY_COLOUR = "#90a4ae"

@@ -106,6 +106,7 @@ class UnitProblem:
     shares: dict[int, list[float]]  # day -> population-weighted availability per minute
     requirements: dict[str, Requirement] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. relays cancelled by a blackout
+    prefixes: dict[int, list[float]] = field(default_factory=dict, repr=False)  # day -> cumulative shares
 
     def require(self, key: str, rule: str, text: str) -> str:
         self.requirements.setdefault(key, Requirement(key, rule, text))
@@ -130,10 +131,9 @@ class UnitProblem:
         return self.unit.population * (curve[stop] - curve[start]) / max(1, stop - start)
 
     def _prefix(self, day: int) -> list[float]:
-        cache = self.__dict__.setdefault("_prefixes", {})
-        if day not in cache:
-            cache[day] = [0.0] + list(accumulate(self.shares[day]))
-        return cache[day]
+        if day not in self.prefixes:
+            self.prefixes[day] = [0.0] + list(accumulate(self.shares[day]))
+        return self.prefixes[day]
 
 
 def build_units(dataset: Dataset, site_ids: set[str] | None = None) -> list[Unit]:
