@@ -130,6 +130,15 @@ def availability(dataset: Dataset, site: Site, day: date) -> tuple[float, ...]:
     return _curve_values(*_site_inputs(dataset, site, day))
 
 
+def availability_steps(dataset: Dataset, site: Site, day: date) -> tuple[tuple[int, float], ...]:
+    """The day's availability as (minute, share) change points: a curve plan.json can carry."""
+    steps: list[tuple[int, float]] = []
+    for minute, value in enumerate(availability(dataset, site, day)):
+        if not steps or steps[-1][1] != value:
+            steps.append((minute, value))
+    return tuple(steps)
+
+
 @lru_cache(maxsize=16384)
 def _prefix(points, coords, day, factor) -> tuple[float, ...]:
     return tuple(accumulate(_curve_values(points, coords, day, factor), initial=0.0))

@@ -130,8 +130,8 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
               help="Loudness (RMS dBFS) every segment is matched to; peaks are kept under -1 dBFS.")
 @click.option("--format", "fmt", default="mp3", show_default=True, type=click.Choice(["mp3", "ogg", "wav"]))
 @click.option("--session-gap", "session_gap", default=None, type=click.IntRange(min=1),
-              help="Minutes of silence that start a new session [default: the site's session_gap_minutes "
-                   "in the plan's dataset, else 10].")
+              help="Minutes of silence that start a new session [default: the site's session_gap_minutes, "
+                   "as recorded in the plan].")
 def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms: int, target_dbfs: float,
                fmt: str, session_gap: int | None) -> None:
     """Render one audio file per broadcast session of a site's day (needs ffmpeg).
@@ -153,28 +153,12 @@ def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms
     d = parse_day(day)
     if out is None:
         out = Path("audio_manifests") / plan.week / site_id / "sessions"
-    if session_gap is None:
-        session_gap = _site_session_gap(plan, site_id)
     paths = render_sessions(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt,
                             session_gap_minutes=session_gap)
     if not paths:
         click.echo(f"{site_id} {d}: no recorded segment to render (relays only or nothing planned)")
     for p in paths:
         click.echo(str(p))
-
-
-def _site_session_gap(plan, site_id: str) -> int:
-    """The session gap the planner used at this site, from the plan's dataset; 10 without it."""
-    from .policy import site_policy
-
-    try:
-        from .export.report import plan_dataset
-
-        dataset = plan_dataset(plan)
-        site = next(s for s in dataset.sites if s.id == site_id)
-    except (LoaError, StopIteration):
-        return 10
-    return site_policy(dataset, site).session_gap_minutes
 
 
 def _report_dataset(plan):
@@ -298,17 +282,18 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
                  --set policy.max_session_minutes=30 --set weights.spread_days=2
     """
     from .pipeline import check_week, plan_and_write, prepare_dataset, select_sites
-    from .solver.run import build_units
 
     week = check_week(week)
     dataset = prepare_dataset(data, policy_file, settings)
     site_ids = select_sites(dataset, districts, sites)
     recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
-    total = len(build_units(dataset, site_ids))
-    with click.progressbar(length=total, label=f"Planning {week}", file=sys.stderr,
-                           show_pos=True, item_show_func=lambda u: u.unit.id if u else "") as bar:
-        outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=lambda u: bar.update(1, u),
-                                 settings=recorded)
+    with click.progressbar(length=1, label=f"Planning {week}", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda unit_id: unit_id or "") as bar:
+        def progress(done: int, total: int, unit_id: str) -> None:
+            bar.length = total
+            bar.update(1, unit_id)
+
+        outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=progress, settings=recorded)
     plan = outcome.plan
     _print_plan_summary(plan, outcome.wall_s)
     click.echo(f"plan: {outcome.plan_path}")
@@ -343,7 +328,7 @@ def _print_plan_summary(plan, wall_s: float) -> None:
     for district, units in sorted(by_district.items()):
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(
             {u.status: sum(1 for v in units if v.status == u.status) for u in units}.items()))
-        ok = [u for u in units if u.status in ("OPTIMAL", "FEASIBLE")]
+        ok = [u for u in units if u.status.planned]
         obj = sum(u.objective for u in ok)
         bound = sum(u.bound for u in ok)
         gap = (bound - obj) / bound if bound else 0.0
@@ -367,8 +352,7 @@ def explain_cmd(data, week, site, settings, policy_file, alternatives, as_json) 
     """
     import json
 
-    from .pipeline import check_week, prepare_dataset
-    from .solver.explain import explain_site
+    from .pipeline import check_week, explain_site, prepare_dataset
 
     dataset = prepare_dataset(data, policy_file, settings)
     report = explain_site(dataset, check_week(week), site, alternatives)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
@@ -132,6 +134,7 @@ class Segment:
     min_gap_min: int | None = None  # None = the policy's segment_min_gap_minutes
     note: str = ""
     source: str = ""  # producing centre, shown in calendars
+    sha256: str = ""  # of the audio file's bytes, filled by the loader (plans and manifests carry it)
 
     @property
     def duration_min(self) -> int:
@@ -214,11 +217,18 @@ class Dataset:
     blackouts: tuple[Blackout, ...]
     policy: Policy
     country: str = "VN"
+    # every site's rules, resolved once from `policy` (policy.with_policy keeps them in step)
+    site_policies: Mapping[str, SitePolicy] = field(default_factory=dict)
+    fingerprint: str = ""  # sha256 over the dataset's files, recorded in plans
 
     def area(self, area_id: str) -> Area:
         return self._areas_by_id()[area_id]
 
     def _areas_by_id(self) -> dict[str, Area]:
+        return self._area_index
+
+    @cached_property
+    def _area_index(self) -> dict[str, Area]:
         return {a.id: a for a in self.areas}
 
     def ancestors(self, area_id: str) -> tuple[Area, ...]:
@@ -251,6 +261,27 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class SiteRules:
+    """The rules one site's week was planned under, resolved from the dataset and the policy.
+
+    Stored in plan.json so that the verifier, the exporters and the reports judge a plan by
+    what it was made with, even after the dataset folder has changed or gone.
+    """
+
+    windows: tuple[Window, ...]
+    quiet_hours: tuple[tuple[int, int], ...]  # (start_min, end_min); may wrap midnight
+    broadcast_days: tuple[int, ...]
+    session_gap_minutes: int
+    max_sessions_per_day: int
+    max_session_minutes: int
+    daily_cap_minutes: int
+    segment_min_gap_minutes: int
+    blackouts: tuple[Blackout, ...]  # of the whole sync group, overlapping the week
+    relays: tuple[tuple[str, date], ...]  # (relay id, day) the site carries: applies, not blacked out
+    segments: tuple[tuple[str, int], ...]  # (segment id, plays required this week) of segments that apply
+
+
+@dataclass(frozen=True)
 class PlanSite:
     """What exporters and reports need to know of a site, without the dataset."""
 
@@ -262,11 +293,29 @@ class PlanSite:
     languages: tuple[str, ...]
     technology: str
     kind: str
+    rules: SiteRules
+    sync_group: str | None = None
+    # per weekday (Mon..Sun) of the week, the availability step curve: (minute, share) change points
+    audience: tuple[tuple[tuple[int, float], ...], ...] = ()
+
+    def availability(self, weekday: int) -> tuple[float, ...]:
+        """1440 shares (0..1) of the population able to listen, one per minute of that day."""
+        steps = self.audience[weekday] if self.audience else ()
+        values, current, i = [], 0.0, 0
+        for minute in range(1440):
+            while i < len(steps) and steps[i][0] <= minute:
+                current = steps[i][1]
+                i += 1
+            values.append(current)
+        return tuple(values)
 
 
 @dataclass(frozen=True)
 class PlanItem:
-    """A relay or segment as exporters need it; `audio` is relative to the dataset folder."""
+    """A relay or segment with every fact exporters, reports and the verifier need.
+
+    `audio` is relative to the dataset folder; `sha256` is of its bytes at planning time.
+    """
 
     id: str
     kind: str  # relay | segment
@@ -279,7 +328,22 @@ class PlanItem:
     stream_url: str | None = None
     priority: int = 0
     mandatory: bool = False
-    min_plays: int = 0  # segments: required plays a week at each site it applies to (reports)
+    # relays: the source programme
+    days: tuple[int, ...] = ()
+    start_min: int = 0
+    mode: str = ""  # live | deferred
+    max_delay_min: int = 0
+    # segments: the weekly rule
+    min_plays: int = 0
+    max_plays: int = 0
+    valid_from: date | None = None
+    valid_to: date | None = None
+    min_gap_min: int | None = None
+    sha256: str = ""
+
+    @property
+    def duration_min(self) -> int:
+        return -(-self.duration_s // 60)
 
 
 @dataclass(frozen=True)
@@ -299,6 +363,21 @@ class Placement:
         return int((self.end - self.start).total_seconds() // 60)
 
 
+class SolveStatus(StrEnum):
+    """How a unit solved. OPTIMAL only when the optimum is proven."""
+
+    OPTIMAL = "OPTIMAL"
+    FEASIBLE = "FEASIBLE"
+    INFEASIBLE = "INFEASIBLE"
+    UNKNOWN = "UNKNOWN"
+    MODEL_INVALID = "MODEL_INVALID"
+
+    @property
+    def planned(self) -> bool:
+        """The unit has a schedule (proven optimal or not)."""
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
 @dataclass(frozen=True)
 class UnitResult:
     """How one independent unit (a site or a sync group) solved."""
@@ -306,14 +385,14 @@ class UnitResult:
     unit_id: str
     site_ids: tuple[str, ...]
     district_id: str
-    status: str  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN
+    status: SolveStatus
     objective: float = 0.0
     bound: float = 0.0
     conflicts: tuple[str, ...] = ()  # user-worded requirements that cannot hold together
 
     @property
     def gap(self) -> float:
-        if self.status not in ("OPTIMAL", "FEASIBLE"):
+        if not SolveStatus(self.status).planned:
             return float("nan")
         if abs(self.bound) < 1e-9:
             return 0.0
@@ -326,12 +405,14 @@ class WeekPlan:
 
     week: str  # "2024-W10"
     dataset_name: str
-    dataset_root: str  # as recorded in plan.json (resolved by planfile.read_plan)
+    dataset_root: str  # as recorded in plan.json (resolved by planfile.read_plan); audio lives there
     sites: tuple[PlanSite, ...]
     items: tuple[PlanItem, ...]
     placements: tuple[Placement, ...]
     units: tuple[UnitResult, ...] = ()
     settings: tuple[tuple[str, str], ...] = ()  # --set overrides and policy file used
+    dataset_fingerprint: str = ""  # sha256 over the dataset's files at planning time
+    province: str = ""  # name of the root area
 
     @property
     def monday(self) -> date:
@@ -342,6 +423,14 @@ class WeekPlan:
 
     def item(self, kind: str, item_id: str) -> PlanItem:
         return {(i.kind, i.id): i for i in self.items}[(kind, item_id)]
+
+
+UTC_OFFSET = "+07:00"  # Asia/Ho_Chi_Minh has kept +07:00 since 1975
+
+
+def local_iso(dt: datetime) -> str:
+    """A naive local wall-clock time as ISO 8601 with the Vietnam offset."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + UTC_OFFSET
 
 
 def week_monday(week: str) -> date:

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from .dataset import load_dataset
-from .domain import Dataset, WeekPlan, week_label, week_monday
+from .domain import Dataset, SolveStatus, WeekPlan, week_label, week_monday
 from .errors import DataError, LoaError, Problem
 from .planfile import write_plan
 from .policy import apply_settings, load_policy
-from .solver.run import UnitSolution, plan_week
+from .solver.explain import segment_alternatives
+from .solver.problem import build_problem, build_units
+from .solver.run import assemble_plan, plan_week, solve_problem
 from .solver.verify import verify
 
 
@@ -62,20 +65,20 @@ def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple
 
 
 def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | None = None,
-                   workers: int | None = None, progress: Callable[[UnitSolution], None] | None = None,
+                   workers: int | None = None, progress: Callable[[int, int, str], None] | None = None,
                    settings: tuple[tuple[str, str], ...] = ()) -> PlanOutcome:
     """Solve the week, check every hard rule independently, then write plan.json atomically."""
     week = check_week(week)
     started = time.perf_counter()
     plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings)
     wall = time.perf_counter() - started
-    broken = verify(plan, dataset)
+    broken = verify(plan)
     if broken:
         raise LoaError("the solved plan breaks hard rules (a bug in loa; nothing was written):\n"
                        + "\n".join(f"  - {b}" for b in broken[:30]))
     path = write_plan(plan, Path(out) / "audio_manifests" / week / "plan.json")
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
-                  for u in plan.units if u.status not in ("OPTIMAL", "FEASIBLE")}
+                  for u in plan.units if not SolveStatus(u.status).planned}
     return PlanOutcome(plan, path, wall, infeasible)
 
 
@@ -83,3 +86,34 @@ def _unit_label(dataset: Dataset, site_ids: tuple[str, ...], district_id: str) -
     names = {s.id: s.name for s in dataset.sites}
     who = ", ".join(names.get(s, s) for s in site_ids)
     return f"Site {who} ({district_id})" if len(site_ids) == 1 else f"Sync group {who} ({district_id})"
+
+
+def explain_site(dataset, week: str, site_id: str, alternatives: int = 3) -> dict:
+    """Solve the site's unit (units are independent, so this is the site's plan) and report,
+    for every placement, its score terms and the best other slots of the same item."""
+    site = next((s for s in dataset.sites if s.id == site_id), None)
+    if site is None or not site.has_station:
+        raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id", site_id,
+                                "a site id with a station (see `loa sites`)"))
+    group = {s.id for s in dataset.sites if site.sync_group and s.sync_group == site.sync_group} | {site_id}
+    unit = next(u for u in build_units(dataset, group) if site_id in {s.id for s in u.sites})
+    problem = build_problem(dataset, unit, week)
+    solution = solve_problem(problem)
+    plan = assemble_plan(dataset, week, [solution])
+    titles = {(i.kind, i.id): i.title for i in plan.items}
+    by_key = {(a.kind, a.item_id, a.week_minute): a for a in solution.airings}
+    monday = datetime.combine(week_monday(week), datetime.min.time())
+    rows = []
+    for p in plan.placements:
+        if p.site_id != site_id:
+            continue
+        airing = by_key[(p.kind, p.item_id, int((p.start - monday).total_seconds() // 60))]
+        rows.append({
+            "day": p.start.strftime("%a %d/%m"), "start": p.start.strftime("%H:%M"), "end": p.end.strftime("%H:%M"),
+            "window": problem.options[airing.option].window,
+            "kind": p.kind, "id": p.item_id, "title": titles[(p.kind, p.item_id)],
+            "listeners": p.listeners, "score": dict(p.score),
+            "alternatives": [a.__dict__ for a in segment_alternatives(problem, airing, alternatives)],
+        })
+    return {"site": site.name, "site_id": site_id, "week": week, "status": solution.status,
+            "conflicts": list(solution.conflicts), "notes": problem.notes, "placements": rows}

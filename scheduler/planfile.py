@@ -1,27 +1,224 @@
-"""plan.json: the solved week as a file, so exports and reports never need the solver again."""
+"""plan.json: the contract between planning and everything after it.
+
+A plan file carries the solved week AND the resolved rules each site was planned under, the
+items with their audio path, duration and sha256, each site's audience curve and the dataset's
+fingerprint. `export`, `render`, `report` and `compare` read nothing else, so they give the
+same answer after the dataset has been edited or deleted (only `export`/`render` need the
+audio files).
+
+A plan file is untrusted input: `read_plan` validates it against a schema (pydantic, unknown
+keys refused, ids restricted to slugs so no path can leave an output folder) and names the
+JSON path of every problem.
+"""
 from __future__ import annotations
 
 import json
+import math
 import os
-from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated, Literal
 
-from .domain import PlanItem, PlanSite, Placement, UnitResult, WeekPlan
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, PlanItem, PlanSite, SiteRules,
+                     SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
 from .fsutil import write_text_atomic
 
-FORMAT_VERSION = 1
-_OFFSET = "+07:00"
+FORMAT_VERSION = 2
+MAX_PLAN_BYTES = 512 * 1024 * 1024  # a province plan is a few MB; refuse to read absurd files
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=200)]
+Text = Annotated[str, Field(max_length=2000)]
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Minute = Annotated[int, Field(ge=0, le=1440)]
+Count = Annotated[int, Field(ge=0, le=10**9)]
 
 
-def _local_iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + _OFFSET
+def _minutes(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 60 + int(m)
 
 
-def _parse_local(text: str) -> datetime:
-    dt = datetime.fromisoformat(text)
-    return dt.replace(tzinfo=None)
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False)
+
+
+class _Window(_Model):
+    name: Text
+    start: HHMM
+    end: HHMM
+
+
+class _Blackout(_Model):
+    id: Text
+    title: Text
+    start: datetime
+    end: datetime
+
+
+class _Rules(_Model):
+    windows: list[_Window]
+    quiet_hours: list[tuple[HHMM, HHMM]]
+    broadcast_days: list[Day]
+    session_gap_minutes: Annotated[int, Field(ge=1, le=1440)]
+    max_sessions_per_day: Annotated[int, Field(ge=1, le=48)]
+    max_session_minutes: Annotated[int, Field(ge=1, le=1440)]
+    daily_cap_minutes: Annotated[int, Field(ge=1, le=1440)]
+    segment_min_gap_minutes: Annotated[int, Field(ge=0, le=7 * 1440)]
+    blackouts: list[_Blackout]
+    relays: dict[date, list[Slug]]  # day -> relay ids the site carries
+    segments: dict[Slug, Annotated[int, Field(ge=0, le=7)]]  # segment id -> plays required this week
+
+
+class _Site(_Model):
+    id: Slug
+    name: Text
+    district_id: Slug
+    district_name: Text
+    population: Count
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]]
+    technology: Text
+    kind: Text
+    sync_group: Slug | None = None
+    rules: _Rules
+    audience: list[list[tuple[Minute, Annotated[float, Field(ge=0, le=1)]]]] = Field(max_length=7)
+
+
+class _Item(_Model):
+    id: Slug
+    kind: Literal["relay", "segment"]
+    title: Text
+    source: Text
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]
+    duration_s: Annotated[int, Field(ge=1, le=86400)]
+    topic: Annotated[int, Field(ge=1, le=10)] | None = None
+    audio: Text | None = None
+    stream_url: Text | None = None
+    priority: Annotated[int, Field(ge=0, le=5)] = 0
+    mandatory: bool = False
+    days: list[Day] = []
+    start: HHMM | None = None
+    mode: Literal[RELAY_MODES] | None = None  # type: ignore[valid-type]
+    max_delay_min: Annotated[int, Field(ge=0, le=1440)] = 0
+    min_plays: Annotated[int, Field(ge=0, le=7)] = 0
+    max_plays: Annotated[int, Field(ge=0, le=7)] = 0
+    valid_from: date | None = None
+    valid_to: date | None = None
+    min_gap_min: Annotated[int, Field(ge=0, le=7 * 1440)] | None = None
+    sha256: Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")] = ""
+
+    @field_validator("audio")
+    @classmethod
+    def _relative_audio(cls, value: str | None) -> str | None:
+        """Audio paths stay inside the dataset folder: relative, no '..', no control characters."""
+        if value is None:
+            return value
+        parts = Path(value).parts
+        if (not value or Path(value).is_absolute() or ".." in parts or "\\" in value
+                or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+            raise ValueError("a path relative to the dataset folder, inside it")
+        return value
+
+
+class _Unit(_Model):
+    unit_id: Text
+    site_ids: list[Slug]
+    district_id: Slug
+    status: SolveStatus
+    objective: float
+    bound: float
+    gap: float | None = None
+    conflicts: list[Text] = []
+
+
+class _Placement(_Model):
+    site: Slug
+    kind: Literal["relay", "segment"]
+    id: Slug
+    start: datetime
+    end: datetime
+    listeners: Annotated[float, Field(ge=0)] = 0.0
+    score: dict[Annotated[str, Field(max_length=40)], float] = {}
+
+
+class _Dataset(_Model):
+    name: Text
+    root: Text
+    fingerprint: Text = ""
+    province: Text = ""
+
+
+class _Plan(_Model):
+    format: Literal[2]
+    week: Annotated[str, Field(pattern=r"^\d{4}-W\d{2}$")]
+    timezone: Literal["Asia/Ho_Chi_Minh"]
+    dataset: _Dataset
+    settings: list[tuple[Literal["set", "policy"], Text]] = []
+    sites: list[_Site]
+    items: list[_Item]
+    units: list[_Unit] = []
+    placements: list[_Placement]
+
+    @field_validator("week")
+    @classmethod
+    def _iso_week(cls, value: str) -> str:
+        try:
+            week_monday(value)
+        except ValueError:
+            raise ValueError("an ISO week YYYY-Www that exists (weeks 01..52/53)") from None
+        return value
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _rules_dict(r: SiteRules) -> dict:
+    relays: dict[str, list[str]] = {}
+    for rid, day in sorted(r.relays, key=lambda x: (x[1], x[0])):
+        relays.setdefault(day.isoformat(), []).append(rid)
+    return {
+        "windows": [{"name": w.name, "start": _hhmm(w.start_min), "end": _hhmm(w.end_min)} for w in r.windows],
+        "quiet_hours": [[_hhmm(a), _hhmm(b)] for a, b in r.quiet_hours],
+        "broadcast_days": [DAY_NAMES[d] for d in r.broadcast_days],
+        "session_gap_minutes": r.session_gap_minutes,
+        "max_sessions_per_day": r.max_sessions_per_day,
+        "max_session_minutes": r.max_session_minutes,
+        "daily_cap_minutes": r.daily_cap_minutes,
+        "segment_min_gap_minutes": r.segment_min_gap_minutes,
+        "blackouts": [{"id": b.id, "title": b.title, "start": local_iso(b.start), "end": local_iso(b.end)}
+                      for b in r.blackouts],
+        "relays": relays,
+        "segments": dict(r.segments),
+    }
+
+
+def _site_dict(s: PlanSite) -> dict:
+    return {
+        "id": s.id, "name": s.name, "district_id": s.district_id, "district_name": s.district_name,
+        "population": s.population, "languages": list(s.languages), "technology": s.technology, "kind": s.kind,
+        "sync_group": s.sync_group, "rules": _rules_dict(s.rules),
+        "audience": [[[m, round(v, 6)] for m, v in day] for day in s.audience],
+    }
+
+
+def _item_dict(i: PlanItem) -> dict:
+    common = {"id": i.id, "kind": i.kind, "title": i.title, "source": i.source, "language": i.language,
+              "duration_s": i.duration_s}
+    if i.kind == "relay":
+        return common | {"stream_url": i.stream_url, "mandatory": i.mandatory,
+                         "days": [DAY_NAMES[d] for d in i.days], "start": _hhmm(i.start_min), "mode": i.mode,
+                         "max_delay_min": i.max_delay_min}
+    return common | {"topic": i.topic, "audio": i.audio, "sha256": i.sha256, "priority": i.priority,
+                     "min_plays": i.min_plays, "max_plays": i.max_plays,
+                     "valid_from": i.valid_from.isoformat() if i.valid_from else None,
+                     "valid_to": i.valid_to.isoformat() if i.valid_to else None, "min_gap_min": i.min_gap_min}
 
 
 def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
@@ -31,13 +228,16 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
     return {
         "format": FORMAT_VERSION,
         "week": plan.week,
-        "timezone": "Asia/Ho_Chi_Minh",
-        "dataset": {"name": plan.dataset_name, "root": Path(root).as_posix()},
+        "timezone": TIMEZONE,
+        "dataset": {"name": plan.dataset_name, "root": Path(root).as_posix(),
+                    "fingerprint": plan.dataset_fingerprint, "province": plan.province},
         "settings": [list(s) for s in plan.settings],
-        "sites": [asdict(s) for s in sorted(plan.sites, key=lambda s: s.id)],
-        "items": [asdict(i) for i in sorted(plan.items, key=lambda i: (i.kind, i.id))],
+        "sites": [_site_dict(s) for s in sorted(plan.sites, key=lambda s: s.id)],
+        "items": [_item_dict(i) for i in sorted(plan.items, key=lambda i: (i.kind, i.id))],
         "units": [
-            {**asdict(u), "gap": None if u.gap != u.gap else round(u.gap, 6)}
+            {"unit_id": u.unit_id, "site_ids": list(u.site_ids), "district_id": u.district_id,
+             "status": str(u.status), "objective": u.objective, "bound": u.bound,
+             "gap": None if math.isnan(u.gap) else round(u.gap, 6), "conflicts": list(u.conflicts)}
             for u in sorted(plan.units, key=lambda u: u.unit_id)
         ],
         "placements": [
@@ -45,8 +245,8 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
                 "site": p.site_id,
                 "kind": p.kind,
                 "id": p.item_id,
-                "start": _local_iso(p.start),
-                "end": _local_iso(p.end),
+                "start": local_iso(p.start),
+                "end": local_iso(p.end),
                 "listeners": round(p.listeners, 3),
                 "score": {k: round(v, 6) for k, v in p.score},
             }
@@ -62,45 +262,141 @@ def write_plan(plan: WeekPlan, path: Path) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------- reading
+
+
+def _local(dt: datetime) -> datetime:
+    """A plan time as naive local wall-clock time (an offset other than +07:00 is converted)."""
+    if dt.tzinfo is None:
+        return dt
+    from zoneinfo import ZoneInfo
+
+    return dt.astimezone(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _schema_problems(path: Path, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False)[:50]:
+        value = err.get("input")
+        shown = value if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+        problems.append(Problem(str(path), None, _where(err["loc"]) or None, shown if shown is not None else "",
+                                err["msg"]))
+    return problems
+
+
+def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
+    root = Path(raw.dataset.root)
+    if not root.is_absolute():
+        root = (path.resolve().parent / root).resolve()
+    sites = []
+    for s in raw.sites:
+        r = s.rules
+        rules = SiteRules(
+            windows=tuple(Window(w.name, _minutes(w.start), _minutes(w.end)) for w in r.windows),
+            quiet_hours=tuple((_minutes(a), _minutes(b)) for a, b in r.quiet_hours),
+            broadcast_days=tuple(sorted(DAY_NAMES.index(d) for d in set(r.broadcast_days))),
+            session_gap_minutes=r.session_gap_minutes, max_sessions_per_day=r.max_sessions_per_day,
+            max_session_minutes=r.max_session_minutes, daily_cap_minutes=r.daily_cap_minutes,
+            segment_min_gap_minutes=r.segment_min_gap_minutes,
+            blackouts=tuple(Blackout(b.id, b.title, _local(b.start), _local(b.end)) for b in r.blackouts),
+            relays=tuple((rid, day) for day, ids in sorted(r.relays.items()) for rid in ids),
+            segments=tuple(sorted(r.segments.items())),
+        )
+        sites.append(PlanSite(s.id, s.name, s.district_id, s.district_name, s.population, tuple(s.languages),
+                              s.technology, s.kind, rules=rules, sync_group=s.sync_group,
+                              audience=tuple(tuple((m, float(v)) for m, v in day) for day in s.audience)))
+    items = tuple(
+        PlanItem(i.id, i.kind, i.title, i.source, i.language, i.duration_s, topic=i.topic, audio=i.audio,
+                 stream_url=i.stream_url, priority=i.priority, mandatory=i.mandatory,
+                 days=tuple(sorted(DAY_NAMES.index(d) for d in set(i.days))),
+                 start_min=_minutes(i.start) if i.start else 0, mode=i.mode or "",
+                 max_delay_min=i.max_delay_min, min_plays=i.min_plays, max_plays=i.max_plays,
+                 valid_from=i.valid_from, valid_to=i.valid_to, min_gap_min=i.min_gap_min, sha256=i.sha256)
+        for i in raw.items)
+    return WeekPlan(
+        week=week_label(week_monday(raw.week)),
+        dataset_name=raw.dataset.name,
+        dataset_root=str(root),
+        settings=tuple(tuple(s) for s in raw.settings),
+        sites=tuple(sites),
+        items=items,
+        units=tuple(UnitResult(u.unit_id, tuple(u.site_ids), u.district_id, u.status, u.objective, u.bound,
+                               tuple(u.conflicts)) for u in raw.units),
+        placements=tuple(
+            Placement(site_id=p.site, kind=p.kind, item_id=p.id, start=_local(p.start), end=_local(p.end),
+                      listeners=p.listeners, score=tuple(sorted(p.score.items())))
+            for p in raw.placements),
+        dataset_fingerprint=raw.dataset.fingerprint,
+        province=raw.dataset.province,
+    )
+
+
+def _consistency(plan: WeekPlan, path: Path) -> list[Problem]:
+    """What a schema cannot say: ids unique, placements of known sites and items, in time order."""
+    problems = []
+    seen_sites: set[str] = set()
+    for n, s in enumerate(plan.sites):
+        if s.id in seen_sites:
+            problems.append(Problem(str(path), None, f"sites[{n}].id", s.id, "a unique site id"))
+        seen_sites.add(s.id)
+    items = set()
+    for n, i in enumerate(plan.items):
+        if (i.kind, i.id) in items:
+            problems.append(Problem(str(path), None, f"items[{n}].id", i.id, f"a unique {i.kind} id"))
+        items.add((i.kind, i.id))
+    for n, p in enumerate(plan.placements):
+        if p.site_id not in seen_sites:
+            problems.append(Problem(str(path), None, f"placements[{n}].site", p.site_id, "a site of the plan"))
+        if (p.kind, p.item_id) not in items:
+            problems.append(Problem(str(path), None, f"placements[{n}].id", p.item_id, f"a {p.kind} of the plan"))
+        if p.end <= p.start:
+            problems.append(Problem(str(path), None, f"placements[{n}].end", local_iso(p.end),
+                                    "an end after the start"))
+        if len(problems) >= 50:
+            break
+    return problems
+
+
 def read_plan(path: Path) -> WeekPlan:
-    """Read plan.json; the dataset root is resolved relative to the plan file."""
+    """Read and validate plan.json; the dataset root is resolved relative to the plan file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        if path.stat().st_size > MAX_PLAN_BYTES:
+            raise DataError(Problem(str(path), None, None, None, f"a plan file under {MAX_PLAN_BYTES // 2**20} MB"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
-        raise DataError(Problem(str(path), None, None, None, "plan file not found; run `loa plan` first"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(Problem(str(path), getattr(exc, "lineno", None), None, None, f"not a UTF-8 JSON plan ({exc})"))
+        raise DataError(Problem(str(path), None, None, None, "a plan file (run `loa plan` first)")) from None
+    except OSError as exc:
+        raise DataError(Problem(str(path), None, None, None, f"a readable plan file ({exc.strerror or exc})")) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise DataError(Problem(str(path), line, None, None, f"a UTF-8 JSON plan ({str(exc)[:120]})")) from None
+    if not isinstance(data, dict) or "format" not in data:
+        raise DataError(Problem(str(path), None, None, None,
+                                f"a plan.json written by `loa plan` (an object with \"format\": {FORMAT_VERSION})"))
+    if data["format"] != FORMAT_VERSION:
+        found = data["format"]
+        raise DataError(Problem(
+            str(path), None, "format", found if isinstance(found, (int, str)) else type(found).__name__,
+            f"plan format {FORMAT_VERSION}; this plan was written by another version of loa: plan the week "
+            f"again with `loa plan` (format {FORMAT_VERSION} stores the rules each site was planned under)"))
     try:
-        root = Path(data["dataset"]["root"])
-        if not root.is_absolute():
-            root = (path.resolve().parent / root).resolve()
-        return WeekPlan(
-            week=data["week"],
-            dataset_name=data["dataset"]["name"],
-            dataset_root=str(root),
-            settings=tuple(tuple(s) for s in data.get("settings", [])),
-            sites=tuple(
-                PlanSite(**{**s, "languages": tuple(s["languages"])}) for s in data["sites"]
-            ),
-            items=tuple(PlanItem(**i) for i in data["items"]),
-            units=tuple(
-                UnitResult(**{k: v for k, v in u.items() if k != "gap"} | {
-                    "site_ids": tuple(u["site_ids"]), "conflicts": tuple(u["conflicts"])})
-                for u in data.get("units", [])
-            ),
-            placements=tuple(
-                Placement(
-                    site_id=p["site"],
-                    kind=p["kind"],
-                    item_id=p["id"],
-                    start=_parse_local(p["start"]),
-                    end=_parse_local(p["end"]),
-                    listeners=float(p.get("listeners", 0.0)),
-                    score=tuple(sorted(p.get("score", {}).items())),
-                )
-                for p in data["placements"]
-            ),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(Problem(str(path), None, str(exc), None, "a plan.json written by `loa plan` (format 1)"))
+        raw = _Plan.model_validate(data)
+    except ValidationError as exc:
+        raise DataError(_schema_problems(path, exc)) from None
+    except RecursionError:
+        raise DataError(Problem(str(path), None, None, None, "a plan.json written by `loa plan`")) from None
+    plan = _to_plan(raw, path)
+    problems = _consistency(plan, path)
+    if problems:
+        raise DataError(problems)
+    return plan

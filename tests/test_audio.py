@@ -11,7 +11,8 @@ from pydub import AudioSegment
 from export_helpers import WEEK, build_plan, decoded_duration
 from scheduler.cli import main
 from scheduler.errors import ExportError
-from scheduler.export.audio import day_placements, probe, render_sessions, sessions
+from scheduler.export.audio import day_placements, probe, render_sessions
+from scheduler.rules import split_sessions
 
 WED = date(2024, 3, 6)
 
@@ -53,7 +54,7 @@ def test_probe_rejects_missing_undecodable_empty_and_silent_files(tmp_path):
 
 def test_sessions_split_where_the_speakers_fall_silent_ten_minutes(planned):
     plan, _, _, _ = planned
-    runs = sessions(day_placements(plan, "ia-ka", WED))
+    runs = split_sessions(day_placements(plan, "ia-ka", WED), 10)
     assert [[(p.start.strftime("%H:%M"), p.item_id) for p in s] for s in runs] == [
         [("06:00", "vov1-thoi-su"), ("06:30", "dich-vu-cong"), ("06:35", "can-cuoc")],
         [("11:00", "can-cuoc")],

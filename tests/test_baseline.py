@@ -11,7 +11,7 @@ def test_baseline_is_valid_and_the_optimiser_reaches_more_people():
                  segments=[segment(f"s{i}", minutes=3, min_plays=2, max_plays=2) for i in range(4)],
                  pol=policy(broadcast_days=["mon", "tue", "wed"]))
     base = baseline_plan(ds, WEEK)
-    assert verify(base, ds) == []
+    assert verify(base) == []
     first = sorted(p.start for p in base.placements if p.kind == "segment")[0]
     assert (first.hour, first.minute) == (6, 15)  # right after the morning relay
     ours = plan_week(ds, WEEK, workers=1)

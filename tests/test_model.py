@@ -9,14 +9,15 @@ import pytest
 
 from scheduler.domain import Blackout
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import sessions, verify
+from scheduler.rules import split_sessions
+from scheduler.solver.verify import verify
 
 from model_helpers import WEEK, curve, dataset, policy, profile, relay, segment, site
 
 
 def solve(ds, **kw):
     plan = plan_week(ds, WEEK, workers=1, **kw)
-    assert verify(plan, ds) == []
+    assert verify(plan) == []
     return plan
 
 
@@ -102,7 +103,7 @@ def test_session_count_length_and_daily_cap():
                  segments=[segment(f"s{i}", minutes=5, max_plays=1, min_plays=0) for i in range(6)],
                  pol=pol, profiles={"p": profile("p", points)})
     plan = solve(ds)
-    runs = sessions(list(plan.placements), 10)
+    runs = split_sessions(plan.placements, 10)
     assert len(runs) <= 2
     assert all((max(p.end for p in r) - r[0].start).total_seconds() <= 20 * 60 for r in runs)
     assert sum(p.minutes for p in plan.placements) <= 50

@@ -55,7 +55,7 @@ def test_random_weeks_plan_cleanly_or_are_explained(relays, segs, cap, sessions,
                  pol=policy(broadcast_days=["mon", "tue", "wed"], daily_cap_minutes=cap,
                             max_sessions_per_day=sessions, max_session_minutes=length, time_budget=1.0))
     plan = plan_week(ds, WEEK, workers=1)
-    assert verify(plan, ds) == []
+    assert verify(plan) == []
     for u in plan.units:
         if u.status == "INFEASIBLE":
             assert u.conflicts and all(isinstance(c, str) and c for c in u.conflicts)
@@ -68,7 +68,7 @@ def test_identical_sites_share_one_solve_and_keep_their_own_listeners():
                  relays=[relay("vov", "06:00", 15)], segments=[segment("x", min_plays=2, max_plays=3)],
                  pol=policy(broadcast_days=["mon", "tue", "wed"]))
     plan = plan_week(ds, WEEK, workers=1)
-    assert verify(plan, ds) == []
+    assert verify(plan) == []
     a = [(p.item_id, p.start, p.listeners * 4) for p in plan.placements if p.site_id == "a"]
     b = [(p.item_id, p.start, p.listeners) for p in plan.placements if p.site_id == "b"]
     assert [x[:2] for x in a] == [x[:2] for x in b]
@@ -99,6 +99,6 @@ def test_random_groups_and_blackouts_plan_cleanly_or_are_explained(black, window
                             slot_minutes=slot, max_session_minutes=40, time_budget=1.0),
                  blackouts=blackouts)
     plan = plan_week(ds, WEEK, workers=1)
-    assert verify(plan, ds) == []
+    assert verify(plan) == []
     for u in plan.units:
         assert u.status in ("OPTIMAL", "FEASIBLE") or (u.status == "INFEASIBLE" and u.conflicts), u

@@ -19,8 +19,8 @@ from pathlib import Path
 from ..domain import Placement, WeekPlan
 from ..errors import ExportError
 from ..fsutil import write_bytes_atomic
+from ..rules import split_sessions
 
-SESSION_GAP_MINUTES = 10  # placements closer than this belong to one session
 PEAK_CEILING_DBFS = -1.0  # loudness matching never pushes a peak above this (no clipping)
 RENDER_FORMATS = ("mp3", "ogg", "wav")
 PROBE_THREADS = 4
@@ -111,17 +111,6 @@ def day_placements(plan: WeekPlan, site_id: str, day: date) -> list[Placement]:
     )
 
 
-def sessions(placements: list[Placement], gap_minutes: int = SESSION_GAP_MINUTES) -> list[list[Placement]]:
-    """Split a day's placements (in air order) where the silence between two is >= gap_minutes."""
-    out: list[list[Placement]] = []
-    for p in placements:
-        if out and (p.start - out[-1][-1].end).total_seconds() < gap_minutes * 60:
-            out[-1].append(p)
-        else:
-            out.append([p])
-    return out
-
-
 def _match_loudness(seg, target_dbfs: float):
     gain = target_dbfs - seg.dBFS
     headroom = PEAK_CEILING_DBFS - seg.max_dBFS
@@ -136,11 +125,12 @@ def render_sessions(
     gap_ms: int = 2000,
     target_dbfs: float = -18.0,
     fmt: str = "mp3",
-    session_gap_minutes: int = SESSION_GAP_MINUTES,
+    session_gap_minutes: int | None = None,
 ) -> list[Path]:
     """One audio file per session of `day` at `site_id`: its recorded segments in air order.
 
-    A session is a run of placements less than `session_gap_minutes` apart. Relays are live
+    A session is a run of placements less than `session_gap_minutes` apart (default: the site's
+    session_gap_minutes in the plan, the gap the planner kept). Relays are live
     programmes with no file: they are skipped (a session of relays only yields no file). Each
     segment is gain-matched to `target_dbfs` (RMS), never beyond a -1 dBFS peak, and segments
     are separated by `gap_ms` of silence. Files are `<site>_<YYYY-MM-DD>_<HHMM>.<fmt>` in
@@ -158,7 +148,9 @@ def render_sessions(
         raise ExportError(f"rendering {fmt} needs ffmpeg (apt-get install ffmpeg)")
     items = {(i.kind, i.id): i for i in plan.items}
     rendered: list[tuple[Path, object]] = []
-    for session in sessions(day_placements(plan, site_id, day), session_gap_minutes):
+    if session_gap_minutes is None:
+        session_gap_minutes = plan.site(site_id).rules.session_gap_minutes
+    for session in split_sessions(day_placements(plan, site_id, day), session_gap_minutes):
         segs = []
         for p in session:
             if p.kind != "segment":

@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-from ..domain import TIMEZONE, WeekPlan
+from ..domain import TIMEZONE, WeekPlan, local_iso
 from ..errors import ExportError
 from .audio import AudioInfo, audio_path, day_placements
-
-OFFSET = "+07:00"
-
-
-def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + OFFSET
-
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
@@ -50,8 +43,8 @@ def manifest_json(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, Aud
     rows = []
     for p, item, info in _entries(plan, site_id, day, infos, placements):
         rows.append({
-            "start": _iso(p.start),
-            "end": _iso(p.end),
+            "start": local_iso(p.start),
+            "end": local_iso(p.end),
             "kind": p.kind,
             "id": item.id,
             "title": item.title,

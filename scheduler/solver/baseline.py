@@ -8,7 +8,7 @@ a rule gets no plan (status INFEASIBLE).
 """
 from __future__ import annotations
 
-from ..domain import Dataset, WeekPlan
+from ..domain import Dataset, SolveStatus, WeekPlan
 from .problem import UnitProblem, build_problem, build_units, lay_out
 from .run import UnitSolution, assemble_plan
 
@@ -80,7 +80,7 @@ def baseline_unit(dataset: Dataset, unit, week: str) -> UnitSolution:
     met = all(len(plays.get(s, [])) >= problem.min_plays(seg) for s, seg in problem.segments.items())
     used_options = {o for (o, _bi) in fills} | {o for o in picked if problem.options[o].relays}
     airings = lay_out(problem, [o for o in picked if o in used_options], fills) if met else []
-    return UnitSolution(unit, "FEASIBLE" if met else "INFEASIBLE", 0.0, 0.0, tuple(airings), (),
+    return UnitSolution(unit, SolveStatus.FEASIBLE if met else SolveStatus.INFEASIBLE, 0.0, 0.0, tuple(airings), (),
                         {(a.kind, a.item_id, a.week_minute): {} for a in airings})
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 
 from ortools.sat.python import cp_model
 
-from ..domain import week_monday
+from . import objective
 from .model import build_model, solver_for
-from .problem import Airing, UnitProblem, day_label, hhmm
+from .problem import Airing, ReqKey, UnitProblem, day_label, hhmm
 
 MAX_DELETION_STEPS = 40
 
@@ -44,7 +43,7 @@ def conflicting_requirements(problem: UnitProblem, time_budget: float) -> list[s
     return _describe(problem, cores)
 
 
-def _shrink(um, solver, core: list[str]) -> list[str]:
+def _shrink(um, solver, core: list[ReqKey]) -> list[ReqKey]:
     """Deletion filter: drop every requirement whose removal keeps the rest infeasible."""
     for step, key in enumerate(list(core)):
         if step >= MAX_DELETION_STEPS or len(core) <= 1:
@@ -60,7 +59,7 @@ def _shrink(um, solver, core: list[str]) -> list[str]:
 _DAY_LABEL = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d/\d\d\b")
 
 
-def _describe(problem: UnitProblem, cores: list[list[str]]) -> list[str]:
+def _describe(problem: UnitProblem, cores: list[list[ReqKey]]) -> list[str]:
     groups: dict[tuple[str, ...], list[list[str]]] = {}
     for core in cores:
         lines = [problem.requirements[k].text for k in core] + _facts(problem, core)
@@ -77,10 +76,10 @@ def _describe(problem: UnitProblem, cores: list[list[str]]) -> list[str]:
     return out
 
 
-def _facts(problem: UnitProblem, core: list[str]) -> list[str]:
+def _facts(problem: UnitProblem, core: list[ReqKey]) -> list[str]:
     """Numbers that make a conflict obvious: mandatory airtime against the day's limits."""
     facts = []
-    days = sorted({int(k.rsplit(":", 1)[1]) for k in core if k.split(":")[0] in ("cap", "sessions", "session_len")})
+    days = sorted({k.day for k in core if k.kind in ("cap", "sessions", "session_len")})
     for day in days:
         need = sum(r.duration_min for (rid, d), r in problem.relays.items() if d == day and r.mandatory)
         if need:
@@ -122,7 +121,10 @@ def segment_alternatives(problem: UnitProblem, airing: Airing, limit: int = 3) -
 
 
 def score_breakdown(problem: UnitProblem, airings: list[Airing]) -> dict[tuple[str, str, int], dict[str, float]]:
-    """Each airing's share of every objective term, named as in policy.toml."""
+    """Each airing's share of every objective term (`objective`), named as in policy.toml.
+
+    `availability` is the share of people able to hear the minutes the item actually airs;
+    `reach` is what the model optimised: the audience of the bin the item fills."""
     w = problem.policy.weights
     scale = problem.scale
     out: dict[tuple[str, str, int], dict[str, float]] = {}
@@ -139,57 +141,22 @@ def score_breakdown(problem: UnitProblem, airings: list[Airing]) -> dict[tuple[s
         if a.kind == "segment":
             seg = problem.segments[a.item_id]
             terms["priority"] = seg.priority
-            terms["reach"] = w.reach * seg.priority * listeners
+            terms["reach"] = objective.reach(w, seg.priority, problem.options[a.option].bins[a.bin].listeners)
             if (a.item_id, window) not in seen_parts:
                 seen_parts.add((a.item_id, window))
-                terms["spread_dayparts"] = w.spread_dayparts * scale
+                terms["spread_dayparts"] = objective.spread_dayparts(w, scale)
             if a.day - 1 in days_played[a.item_id]:
-                terms["spread_days"] = -w.spread_days * scale
+                terms["spread_days"] = objective.spread_days(w, scale)
             if seg.topic not in seen_topics:
                 seen_topics.add(seg.topic)
-                terms["variety"] = w.variety * scale
+                terms["variety"] = objective.variety(w, scale)
         else:
             relay = problem.relays[(a.item_id, a.day)]
             delay = a.start - relay.start_min
             if delay > 0:
                 terms["delay_min"] = delay
-                terms["delay"] = -w.delay * scale * delay
+                terms["delay"] = objective.delay(w, scale, delay)
             if not relay.mandatory:
-                terms["optional_relay"] = w.optional_relay * listeners
+                terms["optional_relay"] = objective.optional_relay(w, listeners)
         out[(a.kind, a.item_id, a.week_minute)] = terms
     return out
-
-
-def explain_site(dataset, week: str, site_id: str, alternatives: int = 3) -> dict:
-    """Solve the site's unit (units are independent, so this is the site's plan) and report,
-    for every placement, its score terms and the best other slots of the same item."""
-    from ..errors import DataError, Problem
-    from .problem import build_problem, build_units
-    from .run import assemble_plan, solve_problem
-
-    site = next((s for s in dataset.sites if s.id == site_id), None)
-    if site is None or not site.has_station:
-        raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id", site_id,
-                                "a site id with a station (see `loa sites`)"))
-    group = {s.id for s in dataset.sites if site.sync_group and s.sync_group == site.sync_group} | {site_id}
-    unit = next(u for u in build_units(dataset, group) if site_id in {s.id for s in u.sites})
-    problem = build_problem(dataset, unit, week)
-    solution = solve_problem(problem)
-    plan = assemble_plan(dataset, week, [solution])
-    titles = {(i.kind, i.id): i.title for i in plan.items}
-    by_key = {(a.kind, a.item_id, a.week_minute): a for a in solution.airings}
-    monday = datetime.combine(week_monday(week), datetime.min.time())
-    rows = []
-    for p in plan.placements:
-        if p.site_id != site_id:
-            continue
-        airing = by_key[(p.kind, p.item_id, int((p.start - monday).total_seconds() // 60))]
-        rows.append({
-            "day": p.start.strftime("%a %d/%m"), "start": p.start.strftime("%H:%M"), "end": p.end.strftime("%H:%M"),
-            "window": problem.options[airing.option].window,
-            "kind": p.kind, "id": p.item_id, "title": titles[(p.kind, p.item_id)],
-            "listeners": p.listeners, "score": dict(p.score),
-            "alternatives": [a.__dict__ for a in segment_alternatives(problem, airing, alternatives)],
-        })
-    return {"site": site.name, "site_id": site_id, "week": week, "status": solution.status,
-            "conflicts": list(solution.conflicts), "notes": problem.notes, "placements": rows}

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .problem import DAY, UnitProblem, day_label, relay_requirement_text, segment_requirement_text
+from . import objective
+from .problem import DAY, ReqKey, UnitProblem, day_label, relay_requirement_text, segment_requirement_text
 
 SEED = 20240101
 
@@ -36,7 +37,7 @@ class UnitModel:
     model: cp_model.CpModel
     pick: list[cp_model.IntVar]  # one per problem.options entry
     fill: dict[tuple[str, int, int], cp_model.IntVar]  # (segment, option index, bin index)
-    assumptions: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    assumptions: dict[ReqKey, cp_model.IntVar] = field(default_factory=dict)
 
 
 class _Builder:
@@ -44,7 +45,7 @@ class _Builder:
         self.p = problem
         self.m = cp_model.CpModel()
         self.explain = explain
-        self.assumptions: dict[str, cp_model.IntVar] = {}
+        self.assumptions: dict[ReqKey, cp_model.IntVar] = {}
         self.terms: dict[str, list[tuple[object, int]]] = defaultdict(list)
         self.pick = [self.m.new_bool_var(f"pick{i}") for i in range(len(problem.options))]
         self.fill: dict[tuple[str, int, int], cp_model.IntVar] = {}
@@ -63,7 +64,7 @@ class _Builder:
             self.plays[(seg_id, opt.day, opt.window)].append(var)
             self._daily[(seg_id, opt.day)].append(var)
 
-    def guard(self, ct: cp_model.Constraint, key: str | None) -> None:
+    def guard(self, ct: cp_model.Constraint, key: ReqKey | None) -> None:
         """Enforce a constraint only under its requirement's assumption literal (explain mode)."""
         if self.explain and key is not None:
             if key not in self.assumptions:
@@ -118,7 +119,7 @@ def add_mandatory_relays(b: _Builder) -> None:
             if idx:
                 b.m.add_at_most_one(b.pick[o] for o in idx)
             continue
-        key = b.p.require(f"relay:{relay_id}:{day}", "add_mandatory_relays",
+        key = b.p.require(ReqKey("relay", relay_id, day), "add_mandatory_relays",
                           relay_requirement_text(b.p, relay, day))
         if idx:
             b.guard(b.m.add(_sum([b.pick[o] for o in idx]) == 1), key)
@@ -142,7 +143,7 @@ def add_bins(b: _Builder) -> None:
 def add_weekly_plays(b: _Builder) -> None:
     """Hard: each segment airs min..max times a week, at most once a day, min_gap apart."""
     for seg_id, seg in sorted(b.p.segments.items()):
-        key = b.p.require(f"plays:{seg_id}", "add_weekly_plays", segment_requirement_text(b.p, seg))
+        key = b.p.require(ReqKey("plays", seg_id), "add_weekly_plays", segment_requirement_text(b.p, seg))
         daily = [b.played(seg_id, d) for d in range(7) if not isinstance(b.played(seg_id, d), int)]
         for expr in daily:
             b.m.add(expr <= 1)
@@ -157,7 +158,7 @@ def add_weekly_plays(b: _Builder) -> None:
         _add_min_gap(b, seg_id, b.p.min_gap(seg), key)
 
 
-def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: str) -> None:
+def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: ReqKey) -> None:
     """Two plays closer than `gap` never both happen. A play in a bin starts somewhere in
     [bin start, bin end - duration]; plays are once a day, so "a play of day d starting after
     t" is a suffix of that day's bins sorted by latest start, chained into one Boolean each."""
@@ -204,9 +205,9 @@ def add_session_limits(b: _Builder) -> None:
         idx = [o for o, opt in enumerate(b.p.options) if opt.day == day]
         if not idx:
             continue
-        sessions_key = b.p.require(f"sessions:{day}", "add_session_limits",
+        sessions_key = b.p.require(ReqKey("sessions", day=day), "add_session_limits",
                                    f"at most {pol.max_sessions_per_day} session(s) on {day_label(b.p, day)}")
-        cap_key = b.p.require(f"cap:{day}", "add_session_limits",
+        cap_key = b.p.require(ReqKey("cap", day=day), "add_session_limits",
                               f"at most {pol.daily_cap_minutes} min of airtime on {day_label(b.p, day)}")
         b.guard(b.m.add(_weighted([b.pick[o] for o in idx], [b.p.options[o].sessions for o in idx])
                         <= pol.max_sessions_per_day),
@@ -218,21 +219,21 @@ def add_session_limits(b: _Builder) -> None:
 
 
 def add_objective(b: _Builder) -> None:
-    """Soft: reach of PAR x priority, spread over days and dayparts, topic variety, relay delay.
-
-    Secondary weights are per 1,000 inhabitants of the unit (see UnitProblem.scale)."""
+    """Soft: the terms of `objective` (reach of PAR x priority, spread over days and dayparts,
+    topic variety, relay delay, optional relays), rounded to integers."""
     p = b.p
     w = p.policy.weights
     scale = p.scale
     for (seg_id, o, bi), var in b.fill.items():
         listeners = p.options[o].bins[bi].listeners
-        b.terms["reach"].append((var, round(w.reach * p.segments[seg_id].priority * listeners)))
+        b.terms["reach"].append((var, round(objective.reach(w, p.segments[seg_id].priority, listeners))))
     for o, opt in enumerate(p.options):
         for r in opt.relays:
             if not p.relays[(r.relay_id, opt.day)].mandatory:
-                b.terms["optional_relay"].append((b.pick[o], round(w.optional_relay * p.listeners(opt.day, r.start, r.minutes))))
+                listeners = p.listeners(opt.day, r.start, r.minutes)
+                b.terms["optional_relay"].append((b.pick[o], round(objective.optional_relay(w, listeners))))
             if r.delay:
-                b.terms["delay"].append((b.pick[o], -round(w.delay * scale * r.delay)))
+                b.terms["delay"].append((b.pick[o], round(objective.delay(w, scale, r.delay))))
     windows = sorted({opt.window for opt in p.options if opt.window})
     for seg_id in sorted(p.segments):
         reached = []
@@ -242,7 +243,7 @@ def add_objective(b: _Builder) -> None:
                 u = b.m.new_bool_var(f"part:{seg_id}:{window}")
                 b.m.add(u <= _sum(plays))
                 reached.append(u)
-                b.terms["spread_dayparts"].append((u, round(w.spread_dayparts * scale)))
+                b.terms["spread_dayparts"].append((u, round(objective.spread_dayparts(w, scale))))
         if reached:  # redundant, for the LP: no more dayparts than plays
             b.m.add(sum(reached) <= sum(b.played(seg_id, d) for d in range(7)))
         for d in range(6):
@@ -250,14 +251,14 @@ def add_objective(b: _Builder) -> None:
             if not isinstance(today, int) and not isinstance(tomorrow, int):
                 z = b.m.new_bool_var(f"next:{seg_id}:{d}")
                 b.m.add(z >= today + tomorrow - 1)
-                b.terms["spread_days"].append((z, -round(w.spread_days * scale)))
+                b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     topics: dict[int, list] = defaultdict(list)
     for (seg_id, o, _bi), var in b.fill.items():
         topics[p.segments[seg_id].topic].append(var)
     for topic, vars_ in sorted(topics.items()):
         v = b.m.new_bool_var(f"topic:{topic}")
         b.m.add(v <= _sum(vars_))
-        b.terms["variety"].append((v, round(w.variety * scale)))
+        b.terms["variety"].append((v, round(objective.variety(w, scale))))
     pairs = [(var, coef) for items in b.terms.values() for var, coef in items if coef]
     b.m.maximize(_weighted([v for v, _ in pairs], [c for _, c in pairs]))
 

@@ -19,8 +19,9 @@ from itertools import accumulate
 from ..audience import availability
 from ..domain import Dataset, Relay, Segment, Site, SitePolicy, Window, week_days
 from ..policy import site_policy
+from ..rules import (DAY, blackouts_over, combine_policies, in_quiet_hours, relay_applies, relays_due,
+                     required_plays, segment_applies, segment_min_gap, valid_days, window_at)
 
-DAY = 1440
 FILL_HORIZON = 15  # minutes next to a bin's packing edge whose audience the bin is scored by
 
 
@@ -80,14 +81,29 @@ class SessionOption:
     relays: tuple[RelaySlot, ...]
     bins: tuple[Bin, ...]
     sessions: int  # most sessions this option can form (an upper bound, for the daily limit)
-    blocked_by: tuple[str, ...] = ()  # requirement keys that forbid it (only for explanations)
+    blocked_by: tuple[ReqKey, ...] = ()  # requirement keys that forbid it (only for explanations)
+
+
+@dataclass(frozen=True, order=True)
+class ReqKey:
+    """Which hard requirement: its kind (one of REQUIREMENT_KINDS), what it is about, which day."""
+
+    kind: str
+    ref: str = ""  # relay, segment or blackout id(s)
+    day: int = -1  # 0..6, or -1 for the whole week
+
+    def __str__(self) -> str:
+        return ":".join([self.kind] + ([self.ref] if self.ref else []) + ([str(self.day)] if self.day >= 0 else []))
+
+
+REQUIREMENT_KINDS = ("windows", "quiet", "blackout", "session_len", "relay", "overlap", "plays", "sessions", "cap")
 
 
 @dataclass(frozen=True)
 class Requirement:
     """A hard rule instance, named as the planner says it; infeasibility reports list these."""
 
-    key: str
+    key: ReqKey
     rule: str  # function name of the rule in model.py / verify.py
     text: str
 
@@ -104,20 +120,20 @@ class UnitProblem:
     segment_days: dict[str, tuple[int, ...]]  # days a segment may air (validity x broadcast days)
     options: list[SessionOption]
     shares: dict[int, list[float]]  # day -> population-weighted availability per minute
-    requirements: dict[str, Requirement] = field(default_factory=dict)
+    requirements: dict[ReqKey, Requirement] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. relays cancelled by a blackout
     prefixes: dict[int, list[float]] = field(default_factory=dict, repr=False)  # day -> cumulative shares
 
-    def require(self, key: str, rule: str, text: str) -> str:
+    def require(self, key: ReqKey, rule: str, text: str) -> ReqKey:
+        assert key.kind in REQUIREMENT_KINDS, key
         self.requirements.setdefault(key, Requirement(key, rule, text))
         return key
 
     def min_plays(self, seg: Segment) -> int:
-        """Required plays this week, capped by the days the segment may air at all."""
-        return min(seg.min_plays, len(self.segment_days[seg.id]))
+        return required_plays(seg.min_plays, len(self.segment_days[seg.id]))
 
     def min_gap(self, seg: Segment) -> int:
-        return seg.min_gap_min or self.policy.segment_min_gap_minutes
+        return segment_min_gap(seg.min_gap_min, self.policy.segment_min_gap_minutes)
 
     @property
     def scale(self) -> float:
@@ -147,15 +163,6 @@ def build_units(dataset: Dataset, site_ids: set[str] | None = None) -> list[Unit
     return [Unit(key, tuple(sites), dataset.district_of(sites[0]).id) for key, sites in sorted(groups.items())]
 
 
-def relay_applies(dataset: Dataset, site: Site, relay: Relay, weekday: int) -> bool:
-    return (relay.language in site.languages and site.kind in relay.site_kinds and weekday in relay.days
-            and dataset.in_scope(site, relay.scope))
-
-
-def segment_applies(dataset: Dataset, site: Site, seg: Segment) -> bool:
-    return seg.language in site.languages and dataset.in_scope(site, seg.scope)
-
-
 def unit_signature(dataset: Dataset, unit: Unit) -> tuple:
     """Everything a unit's plan depends on except population: units with equal signatures
     have proportional objectives (all terms scale with population), so one solve serves all."""
@@ -165,45 +172,20 @@ def unit_signature(dataset: Dataset, unit: Unit) -> tuple:
     return (
         dataset.coordinates(site), site.profile_id, site.languages, site.kind, site.market_days,
         site_policy(dataset, site),
-        tuple(r.id for r in dataset.relays if any(relay_applies(dataset, site, r, d) for d in range(7))),
+        tuple(r.id for r in dataset.relays if relay_applies(dataset, site, r)),
         tuple(g.id for g in dataset.segments if segment_applies(dataset, site, g)),
         tuple(b.id for b in dataset.blackouts if dataset.in_scope(site, b.scope)),
     )
 
 
-def combine_policies(policies: list[SitePolicy]) -> SitePolicy:
-    """The rules a sync group keeps: every member's limits hold, so take the strictest.
-
-    Windows and quiet hours of all members are intersected minute by minute in build_problem."""
-    first = policies[0]
-    if len(policies) == 1:
-        return first
-    return replace(
-        first,
-        broadcast_days=tuple(d for d in first.broadcast_days if all(d in p.broadcast_days for p in policies)),
-        max_sessions_per_day=min(p.max_sessions_per_day for p in policies),
-        max_session_minutes=min(p.max_session_minutes for p in policies),
-        daily_cap_minutes=min(p.daily_cap_minutes for p in policies),
-        segment_min_gap_minutes=max(p.segment_min_gap_minutes for p in policies),
-    )
-
-
-def _quiet(policy: SitePolicy, minute: int) -> bool:
-    return any((a <= minute < b) if a <= b else (minute >= a or minute < b) for a, b in policy.quiet_hours)
-
-
-def _window_of(policy: SitePolicy, minute: int) -> Window | None:
-    return next((w for w in policy.windows if w.start_min <= minute < w.end_min), None)
-
-
-def _blackouts(dataset: Dataset, unit: Unit, day: date):
+def _blackout_minutes(dataset: Dataset, unit: Unit, day: date):
+    """(blackout, first minute, end minute) of the day's blackouts at any member of the unit."""
     lo = datetime.combine(day, datetime.min.time())
     hi = lo + timedelta(days=1)
-    for b in dataset.blackouts:
-        if b.end > lo and b.start < hi and any(dataset.in_scope(s, b.scope) for s in unit.sites):
-            start = max(0, int((b.start - lo).total_seconds() // 60))
-            end = min(DAY, -(-int((b.end - lo).total_seconds()) // 60))
-            yield b, start, end
+    for b in blackouts_over(dataset, unit.sites, lo, hi):
+        start = max(0, int((b.start - lo).total_seconds() // 60))
+        end = min(DAY, -(-int((b.end - lo).total_seconds()) // 60))
+        yield b, start, end
 
 
 def day_label(problem: UnitProblem, day: int) -> str:
@@ -236,8 +218,12 @@ def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
                           broadcast_days=tuple(d for d in range(7) if d in policy.broadcast_days),
                           relays={}, segments={}, segment_days={}, options=[], shares=shares)
     _add_segments(dataset, problem)
+    due: dict[int, dict[str, Relay]] = {d: {} for d in range(7)}
+    for site, pol in zip(unit.sites, members):
+        for relay, day in relays_due(dataset, site, pol, week):
+            due[day.weekday()][relay.id] = relay
     for d in problem.broadcast_days:
-        _add_day_options(dataset, problem, members, d)
+        _add_day_options(dataset, problem, members, d, sorted(due[d].values(), key=lambda r: (r.start_min, r.id)))
     return problem
 
 
@@ -245,43 +231,42 @@ def _add_segments(dataset: Dataset, problem: UnitProblem) -> None:
     for seg in sorted(dataset.segments, key=lambda s: s.id):
         if not all(segment_applies(dataset, s, seg) for s in problem.unit.sites):
             continue
-        valid = tuple(d for d in problem.broadcast_days
-                      if (seg.valid_from is None or problem.days[d] >= seg.valid_from)
-                      and (seg.valid_to is None or problem.days[d] <= seg.valid_to))
+        valid = tuple(day.weekday() for day in valid_days(seg.valid_from, seg.valid_to, problem.days,
+                                                           problem.broadcast_days))
         if valid or seg.min_plays:
             problem.segments[seg.id] = seg
             problem.segment_days[seg.id] = valid
 
 
-def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SitePolicy], d: int) -> None:
+def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SitePolicy], d: int,
+                     due: list[Relay]) -> None:
     pol = problem.policy
     unit = problem.unit
-    windows_key = problem.require("windows", "add_windows", f"broadcasts only inside the windows {window_text(pol.windows)}")
-    quiet_key = problem.require("quiet", "add_windows", "no broadcast in quiet hours " + ", ".join(
+    windows_key = problem.require(ReqKey("windows"), "add_windows",
+                                  f"broadcasts only inside the windows {window_text(pol.windows)}")
+    quiet_key = problem.require(ReqKey("quiet"), "add_windows", "no broadcast in quiet hours " + ", ".join(
         f"{hhmm(a)}–{hhmm(b)}" for a, b in pol.quiet_hours))
-    length_key = problem.require(f"session_len:{d}", "add_session_limits",
+    length_key = problem.require(ReqKey("session_len", day=d), "add_session_limits",
                                  f"each session at most {pol.max_session_minutes} min, one per window, "
                                  f"on {day_label(problem, d)}")
-    reason: dict[int, str] = {}  # minute -> requirement that forbids broadcasting then
+    reason: dict[int, ReqKey] = {}  # minute -> requirement that forbids broadcasting then
     for m in range(DAY):
-        if any(_window_of(p, m) is None for p in members):
+        if any(window_at(p.windows, m) is None for p in members):
             reason[m] = windows_key
-        elif any(_quiet(p, m) for p in members):
+        elif any(in_quiet_hours(p.quiet_hours, m) for p in members):
             reason[m] = quiet_key
-    for b, start, end in _blackouts(dataset, unit, problem.days[d]):
-        key = problem.require(f"blackout:{b.id}", "add_windows",
+    for b, start, end in _blackout_minutes(dataset, unit, problem.days[d]):
+        key = problem.require(ReqKey("blackout", b.id), "add_windows",
                               f"blackout \"{b.title}\" {b.start:%a %d/%m %H:%M}–{b.end:%a %d/%m %H:%M}")
         for m in range(start, end):
             reason.setdefault(m, key)
 
     live_mandatory, deferred, optional = [], [], []
+    due_ids = {r.id for r in due}
     for relay in sorted(dataset.relays, key=lambda r: (r.start_min, r.id)):
-        if not any(relay_applies(dataset, s, relay, d) for s in unit.sites):
-            continue
-        source = range(relay.start_min, min(DAY, relay.start_min + relay.duration_min))
-        if any(reason.get(m, "").startswith("blackout:") for m in source):
+        if relay.id not in due_ids and any(relay_applies(dataset, s, relay, d) for s in unit.sites):
             problem.notes.append(f"{day_label(problem, d)}: relay \"{relay.title}\" falls in a blackout and is not aired")
-            continue
+    for relay in due:
         problem.relays[(relay.id, d)] = relay
         if relay.mode == "deferred":
             deferred.append(relay)
@@ -336,7 +321,7 @@ def _add_window_options(problem, d, window, reason, live_mandatory, deferred, op
         if clash is None:
             fixed.append(RelaySlot(r.id, r.start_min, r.duration_min, 0))
         else:  # two live relays at once: the later one cannot air, say why
-            key = problem.require(f"overlap:{clash.relay_id}:{r.id}:{d}", "add_mandatory_relays",
+            key = problem.require(ReqKey("overlap", f"{clash.relay_id}+{r.id}", d), "add_mandatory_relays",
                                   f"relay \"{problem.relays[(r.id, d)].title}\" overlaps relay "
                                   f"\"{problem.relays[(clash.relay_id, d)].title}\" at {hhmm(r.start_min)}")
             problem.options.append(_option(problem, d, "", r.start_min,
@@ -450,6 +435,7 @@ class Airing:
     start: int  # minute of the day
     minutes: int
     option: int  # index into problem.options
+    bin: int = -1  # segments: index into that option's bins
 
     @property
     def week_minute(self) -> int:
@@ -470,11 +456,11 @@ def lay_out(problem: UnitProblem, picked: list[int], fills: dict[tuple[int, int]
             if bin_.align == "left":
                 cursor = bin_.start
                 for s in segs:
-                    out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o))
+                    out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o, bi))
                     cursor += problem.segments[s].duration_min
             else:
                 cursor = bin_.end
                 for s in segs:
                     cursor -= problem.segments[s].duration_min
-                    out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o))
+                    out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o, bi))
     return sorted(out, key=lambda a: (a.week_minute, a.kind, a.item_id))

@@ -12,12 +12,15 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from ..audience import availability
-from ..domain import Dataset, PlanItem, PlanSite, Placement, UnitResult, WeekPlan, week_monday
+from ..audience import availability, availability_steps
+from ..domain import (Dataset, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
+                      week_monday)
 from ..errors import DataError, Problem
+from ..policy import site_policy
+from ..rules import segment_applies, site_rules
 from .explain import conflicting_requirements, score_breakdown
 from .model import build_model, solver_for
-from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, segment_applies, unit_signature
+from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
 GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum (target: 1% per district)
 
@@ -25,7 +28,7 @@ GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum (target:
 @dataclass(frozen=True)
 class UnitSolution:
     unit: Unit
-    status: str
+    status: SolveStatus
     objective: float
     bound: float
     airings: tuple[Airing, ...]
@@ -38,8 +41,8 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
     um = build_model(problem)
     solver = solver_for(problem.policy.time_budget, gap_limit=GAP_LIMIT)
     status = solver.solve(um.model)
-    name = solver.status_name(status)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    name = SolveStatus(solver.status_name(status))
+    if name.planned:
         picked = [o for o, var in enumerate(um.pick) if solver.boolean_value(var)]
         fills: dict[tuple[int, int], list[str]] = {}
         for (seg_id, o, bi), var in sorted(um.fill.items()):
@@ -78,10 +81,10 @@ def _for_member(rep: UnitSolution, unit: Unit) -> UnitSolution:
 
 
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
-              progress: Callable[[UnitSolution], None] | None = None,
+              progress: Callable[[int, int, str], None] | None = None,
               settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
     """Solve every distinct unit of the week once, in parallel, and merge; infeasible units
-    keep their conflicts. `progress` is called once per unit."""
+    keep their conflicts. `progress(done, total, unit id)` is called once per unit."""
     units = build_units(dataset, site_ids)
     if not units:
         raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id",
@@ -101,7 +104,7 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
         for member in by_rep[rep_solution.unit.id]:
             solutions.append(rep_solution if member is rep_solution.unit else _for_member(rep_solution, member))
             if progress:
-                progress(solutions[-1])
+                progress(len(solutions), len(units), member.id)
 
     if workers == 1:
         _init_worker(dataset, week)
@@ -115,6 +118,34 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
                 collect(fut.result())
     solutions.sort(key=lambda s: s.unit.id)
     return assemble_plan(dataset, week, solutions, settings)
+
+
+def plan_sites(dataset: Dataset, week: str, site_ids: set[str]) -> tuple[PlanSite, ...]:
+    """Each planned site with the rules it was planned under and its audience, for plan.json."""
+    days = week_days(week)
+    out = []
+    for site in sorted(dataset.sites, key=lambda s: s.id):
+        if site.id not in site_ids:
+            continue
+        district = dataset.district_of(site)
+        out.append(PlanSite(
+            site.id, site.name, district.id, district.name, site.population, site.languages, site.technology,
+            site.kind, rules=site_rules(dataset, site, site_policy(dataset, site), week),
+            sync_group=site.sync_group,
+            audience=tuple(availability_steps(dataset, site, day) for day in days)))
+    return tuple(out)
+
+
+def plan_items(dataset: Dataset) -> tuple[PlanItem, ...]:
+    """Every relay and segment of the dataset, with the facts that judge and export a plan."""
+    items = [PlanItem(r.id, "relay", r.title, r.source, r.language, r.duration_s, stream_url=r.stream_url,
+                      mandatory=r.mandatory, days=r.days, start_min=r.start_min, mode=r.mode,
+                      max_delay_min=r.max_delay_min) for r in dataset.relays]
+    items += [PlanItem(s.id, "segment", s.title, s.source or dataset.name, s.language, s.duration_s,
+                       topic=s.topic, audio=s.audio, priority=s.priority, min_plays=s.min_plays,
+                       max_plays=s.max_plays, valid_from=s.valid_from, valid_to=s.valid_to,
+                       min_gap_min=s.min_gap_min, sha256=s.sha256) for s in dataset.segments]
+    return tuple(sorted(items, key=lambda i: (i.kind, i.id)))
 
 
 def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
@@ -136,20 +167,12 @@ def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
                     site_id=site.id, kind=a.kind, item_id=a.item_id, start=start,
                     end=start + timedelta(minutes=a.minutes), listeners=round(site.population * share, 3),
                     score=tuple(sorted((k, round(v, 6)) for k, v in sol.scores[(a.kind, a.item_id, a.week_minute)].items()))))
-    sites = []
-    for site in sorted(dataset.sites, key=lambda s: s.id):
-        if site.id in site_ids:
-            district = dataset.district_of(site)
-            sites.append(PlanSite(site.id, site.name, district.id, district.name, site.population,
-                                  site.languages, site.technology, site.kind))
-    items = [PlanItem(r.id, "relay", r.title, r.source, r.language, r.duration_s, stream_url=r.stream_url,
-                      mandatory=r.mandatory) for r in dataset.relays]
-    items += [PlanItem(s.id, "segment", s.title, s.source or dataset.name, s.language, s.duration_s,
-                       topic=s.topic, audio=s.audio, priority=s.priority) for s in dataset.segments]
-    return WeekPlan(week=week, dataset_name=dataset.name, dataset_root=str(dataset.root), sites=tuple(sites),
-                    items=tuple(sorted(items, key=lambda i: (i.kind, i.id))),
+    roots = [a for a in dataset.areas if a.parent_id is None]
+    return WeekPlan(week=week, dataset_name=dataset.name, dataset_root=str(dataset.root),
+                    sites=plan_sites(dataset, week, site_ids), items=plan_items(dataset),
                     placements=tuple(sorted(placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id))),
-                    units=tuple(units), settings=settings)
+                    units=tuple(units), settings=settings, dataset_fingerprint=dataset.fingerprint,
+                    province=roots[0].name if len(roots) == 1 else dataset.name)
 
 
 def plan_digest(plan: WeekPlan) -> str:
