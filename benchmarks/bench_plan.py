@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from scheduler.dataset import load_dataset
+from scheduler.domain import SolveStatus
 from scheduler.solver.baseline import baseline_plan
 from scheduler.solver.run import plan_digest, plan_week
 from scheduler.solver.verify import verify
@@ -41,13 +42,13 @@ def main() -> None:
         digests.add(plan_digest(plan))
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    broken = verify(plan, dataset)
+    broken = verify(plan)
 
     t = time.perf_counter()
     base = baseline_plan(dataset, args.week)
     base_wall = time.perf_counter() - t
-    base_ok = [u for u in base.units if u.status == "FEASIBLE"]
-    base_broken = verify(base, dataset)
+    base_ok = [u for u in base.units if u.status.planned]
+    base_broken = verify(base)
 
     print(f"# loa benchmark: {dataset.name}, week {args.week}\n")
     print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -57,10 +58,10 @@ def main() -> None:
           f"(min {min(walls):.1f}, max {max(walls):.1f}); identical plans: {len(digests) == 1}")
     print(f"- peak memory: main process {peak_self:.0f} MiB, largest worker {peak_child:.0f} MiB")
     print(f"- verify.py on our plan: {len(broken)} broken rules; units not solved: "
-          f"{sum(1 for u in plan.units if u.status not in ('OPTIMAL', 'FEASIBLE'))}")
+          f"{sum(1 for u in plan.units if not u.status.planned)}")
     print(f"- baseline: {len(base_ok)}/{len(base.units)} units meet every rule "
           f"(verify.py: {len(base_broken)} broken rules), built in {base_wall:.1f} s")
-    ours_units = {u.unit_id for u in plan.units if u.status in ("OPTIMAL", "FEASIBLE")}
+    ours_units = {u.unit_id for u in plan.units if u.status.planned}
     common = ours_units & {u.unit_id for u in base_ok}
     common_sites = {s for u in plan.units if u.unit_id in common for s in u.site_ids}
     def on(p, sites):  # noqa: E306
@@ -77,11 +78,11 @@ def main() -> None:
         rows[u.district_id].append(u)
     worst = 0.0
     for district, units in sorted(rows.items()):
-        ok = [u for u in units if u.status in ("OPTIMAL", "FEASIBLE")]
+        ok = [u for u in units if u.status.planned]
         obj, bound = sum(u.objective for u in ok), sum(u.bound for u in ok)
         gap = (bound - obj) / bound if bound else 0.0
         worst = max(worst, gap)
-        print(f"| {district} | {len(units)} | {sum(u.status == 'OPTIMAL' for u in units)} | {obj:,.0f} | "
+        print(f"| {district} | {len(units)} | {sum(u.status is SolveStatus.OPTIMAL for u in units)} | {obj:,.0f} | "
               f"{bound:,.0f} | {gap:.3%} |")
     print(f"\nworst district gap: {worst:.3%}")
 

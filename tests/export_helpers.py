@@ -13,16 +13,31 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from scheduler.domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
+from scheduler.domain import Placement, PlanItem, PlanSite, SiteRules, WeekPlan, Window, week_days
 from scheduler.planfile import read_plan, write_plan
 
 WEEK = "2024-W10"  # Monday 2024-03-04
 DISTRICT = "chu-pah"
+
+
+def _rules(segments: tuple[tuple[str, int], ...]) -> SiteRules:
+    """The rules the hand-made week below keeps (relays every day, three windows)."""
+    return SiteRules(
+        windows=(Window("sáng", 5 * 60, 8 * 60), Window("trưa", 10 * 60 + 30, 12 * 60),
+                 Window("chiều", 17 * 60 + 30, 19 * 60)),
+        quiet_hours=((21 * 60, 5 * 60),), broadcast_days=tuple(range(7)), session_gap_minutes=10,
+        max_sessions_per_day=3, max_session_minutes=45, daily_cap_minutes=150, segment_min_gap_minutes=0,
+        blackouts=(), relays=tuple((r, d) for d in week_days(WEEK) for r in ("vov1-thoi-su", "gl-thoi-su")),
+        segments=segments)
+
+
 SITES = (
     PlanSite(id="ia-ka", name="Xã Ia Ka", district_id=DISTRICT, district_name="Huyện Chư Păh",
-             population=9500, languages=("vi", "jra"), technology="fm", kind="rural"),
+             population=9500, languages=("vi", "jra"), technology="fm", kind="rural",
+             rules=_rules((("can-cuoc", 4), ("dich-vu-cong", 7), ("khai-sinh-jrai", 7)))),
     PlanSite(id="nghia-hung", name="Xã Nghĩa Hưng", district_id=DISTRICT, district_name="Huyện Chư Păh",
-             population=7200, languages=("vi",), technology="wired", kind="rural"),
+             population=7200, languages=("vi",), technology="wired", kind="rural",
+             rules=_rules((("can-cuoc", 4), ("dich-vu-cong", 7)))),
 )
 SPEECH = {
     "audio/dich-vu-cong.wav": "Dịch vụ công trực tuyến giúp bà con nộp hồ sơ tại nhà.",
@@ -31,9 +46,11 @@ SPEECH = {
 }
 ITEMS = (
     PlanItem(id="vov1-thoi-su", kind="relay", title="Thời sự sáng VOV1", source="VOV1", language="vi",
-             duration_s=1800, stream_url="https://stream.example.vn/vov1.m3u8", mandatory=True),
+             duration_s=1800, stream_url="https://stream.example.vn/vov1.m3u8", mandatory=True,
+             days=tuple(range(7)), start_min=6 * 60, mode="live"),
     PlanItem(id="gl-thoi-su", kind="relay", title="Thời sự Gia Lai — Đài PT-TH tỉnh", source="Đài PT-TH Gia Lai",
-             language="vi", duration_s=1200, mandatory=True),
+             language="vi", duration_s=1200, mandatory=True, days=tuple(range(7)), start_min=18 * 60,
+             mode="live"),
     PlanItem(id="dich-vu-cong", kind="segment", title="Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà",
              source="Trung tâm VH-TT Chư Păh", language="vi", duration_s=4, topic=3,
              audio="audio/dich-vu-cong.wav", priority=3),

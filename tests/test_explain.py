@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from scheduler.domain import SolveStatus
 from scheduler.pipeline import explain_site
 from scheduler.solver.run import plan_week
 from scheduler.solver.verify import verify
@@ -49,7 +50,7 @@ def test_other_sites_are_still_planned():
                  relays=[relay("jr", "19:00", 45, language="jra")],
                  pol=policy(broadcast_days=["mon"], windows={"evening": "17:00-18:30"}))
     units = conflicts(ds)
-    assert units["ok"].status == "OPTIMAL" and units["bad"].status == "INFEASIBLE"
+    assert units["ok"].status is SolveStatus.OPTIMAL and units["bad"].status is SolveStatus.INFEASIBLE
 
 
 def test_explain_site_lists_score_terms_and_alternatives():
@@ -90,3 +91,22 @@ def test_the_same_conflict_on_several_days_is_reported_once_with_its_days():
     lines = conflicts(ds)["s1"].conflicts
     assert lines[-1] == "(the same conflict on Tue 05/03, Wed 06/03)"
     assert sum("at most 60 min of airtime" in line for line in lines) == 1
+
+
+def test_score_terms_add_up_to_what_the_solver_optimised():
+    """"Why here" is the objective itself: every placement's named terms sum to the unit's objective
+    (up to the rounding of each coefficient to an integer)."""
+    from scheduler.solver.objective import TERMS
+
+    ds = dataset(relays=[relay("vov", "06:00", 15), relay("gl", "18:00", 10, mode="deferred", max_delay=30),
+                         relay("opt", "19:00", 10, mandatory=False)],
+                 segments=[segment("a", min_plays=2, max_plays=3), segment("b", minutes=5, topic=2),
+                           segment("c", minutes=4, topic=2, priority=5)],
+                 pol=policy(broadcast_days=["mon", "tue", "wed"],
+                            weights={"spread_days": 200.0, "spread_dayparts": 100.0, "variety": 300.0}))
+    plan = plan_week(ds, WEEK, workers=1)
+    [unit] = plan.units
+    scored = [dict(p.score) for p in plan.placements]
+    total = sum(terms.get(t, 0.0) for terms in scored for t in TERMS)
+    assert abs(total - unit.objective) <= len(scored) * len(TERMS) * 0.5
+    assert any("spread_dayparts" in t for t in scored) and any("variety" in t for t in scored)

@@ -153,3 +153,19 @@ def test_no_temp_files_are_left_behind(exported):
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")]
     assert leftovers == []
     assert all(os.stat(p).st_mode & 0o644 == 0o644 for p in out.rglob("*") if p.is_file())
+
+
+def test_audio_replaced_since_planning_stops_the_export(tmp_path):
+    import dataclasses
+    import hashlib
+
+    plan, data, _ = build_plan(tmp_path)
+    planned = {i.id: hashlib.sha256((data / i.audio).read_bytes()).hexdigest() for i in plan.items if i.audio}
+    plan = dataclasses.replace(plan, items=tuple(
+        dataclasses.replace(i, sha256=planned.get(i.id, "")) for i in plan.items))
+    export_all(plan, tmp_path / "ok")  # the planned bytes export
+    (data / "audio" / "can-cuoc.mp3").write_bytes((data / "audio" / "dich-vu-cong.wav").read_bytes())
+    with pytest.raises(ExportError) as err:
+        export_all(plan, tmp_path / "out3")
+    assert "can-cuoc.mp3: changed since the plan was made" in str(err.value)
+    assert not (tmp_path / "out3").exists()

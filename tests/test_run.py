@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from scheduler.domain import SolveStatus
 from scheduler.planfile import plan_to_dict, write_plan
 from scheduler.solver.run import plan_week
 from scheduler.solver.verify import verify
@@ -33,7 +34,7 @@ def test_every_unit_reports_status_and_gap():
     plan = plan_week(sample(), WEEK, workers=1)
     assert sorted(u.unit_id for u in plan.units) == ["a", "b", "group:g"]
     for u in plan.units:
-        assert u.status in ("OPTIMAL", "FEASIBLE")
+        assert u.status.planned
         assert 0 <= u.gap <= 0.01
     assert plan_to_dict(plan)["units"][0]["gap"] is not None
 
@@ -60,7 +61,7 @@ def test_random_weeks_plan_cleanly_or_are_explained(relays, segs, cap, sessions,
         if u.status == "INFEASIBLE":
             assert u.conflicts and all(isinstance(c, str) and c for c in u.conflicts)
         else:
-            assert u.status in ("OPTIMAL", "FEASIBLE"), u
+            assert u.status.planned, u
 
 
 def test_identical_sites_share_one_solve_and_keep_their_own_listeners():
@@ -101,4 +102,4 @@ def test_random_groups_and_blackouts_plan_cleanly_or_are_explained(black, window
     plan = plan_week(ds, WEEK, workers=1)
     assert verify(plan) == []
     for u in plan.units:
-        assert u.status in ("OPTIMAL", "FEASIBLE") or (u.status == "INFEASIBLE" and u.conflicts), u
+        assert u.status.planned or (u.status is SolveStatus.INFEASIBLE and u.conflicts), u

@@ -72,6 +72,22 @@ def _check_plan(plan: WeekPlan) -> None:
         raise ExportError(f"plan {plan.week} cannot be exported:\n" + "\n".join(f"  - {x}" for x in sorted(set(problems))))
 
 
+def _check_audio_unchanged(plan: WeekPlan, infos: dict) -> None:
+    """The audio a manifest lists must be the audio that was planned: its duration decided the
+    placement, so a file replaced since planning could overrun its slot."""
+    changed = []
+    for item in plan.items:
+        if item.kind != "segment" or not item.audio or not item.sha256:
+            continue
+        info = infos.get(audio.audio_path(plan, item.audio))
+        if info is not None and info.sha256 != item.sha256:
+            changed.append(f"{info.path}: changed since the plan was made (sha256 {info.sha256[:12]}…, "
+                           f"planned {item.sha256[:12]}…)")
+    if changed:
+        raise ExportError("audio changed since planning; plan the week again with `loa plan`:\n"
+                          + "\n".join(f"  - {c}" for c in sorted(changed)) + "\nnothing was written")
+
+
 def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSummary]:
     """Every output file as {path: bytes}, nothing written; raises ExportError on any bad input."""
     t0 = time.perf_counter()
@@ -81,6 +97,7 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
     wanted = {audio.audio_path(plan, items[(p.kind, p.item_id)].audio)
               for p in plan.placements if p.kind == "segment"}
     infos = audio.probe_many(wanted)
+    _check_audio_unchanged(plan, infos)
 
     files: dict[Path, bytes] = {}
     events = cancelled = 0
