@@ -105,24 +105,9 @@ def _curve_values(
 def _site_inputs(dataset: Dataset, site: Site, day: date):
     profile = dataset.profiles[site.profile_id]
     points = curve_for(profile, day_type(dataset, site, day), day.month)
-    coords = _coordinates(dataset, site) if uses_sun(points) else None
+    coords = dataset.coordinates(site) if uses_sun(points) else None
     factor = float(profile.month_factor.get(day.month, 1.0))
     return points, coords, day, factor
-
-
-_COORDS: dict[tuple[int, str], tuple[Dataset, Site, tuple[float, float] | None]] = {}
-
-
-def _coordinates(dataset: Dataset, site: Site) -> tuple[float, float] | None:
-    key = (id(dataset), site.id)
-    hit = _COORDS.get(key)  # the entry holds the dataset, so its id cannot be reused meanwhile
-    if hit is not None and hit[0] is dataset and hit[1] == site:
-        return hit[2]
-    coords = dataset.coordinates(site)
-    if len(_COORDS) > 50_000:
-        _COORDS.clear()
-    _COORDS[key] = (dataset, site, coords)
-    return coords
 
 
 def availability(dataset: Dataset, site: Site, day: date) -> tuple[float, ...]:

@@ -46,7 +46,8 @@ def validate_cmd(data: Path, as_json: bool) -> None:
     """
     import json
 
-    from .dataset import format_summary, load_dataset, summary
+    from .dataset import load_dataset
+    from .views import format_summary, summary
 
     info = summary(load_dataset(data))
     click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else format_summary(info))
@@ -68,7 +69,8 @@ def sites_cmd(data: Path, district: str | None, as_json: bool) -> None:
     """
     import json
 
-    from .dataset import load_dataset, site_rows
+    from .dataset import load_dataset
+    from .views import site_rows
 
     ds = load_dataset(data)
     rows = site_rows(ds, district)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -11,7 +11,7 @@ from .dataset import load_dataset
 from .domain import Dataset, SolveStatus, WeekPlan, week_label, week_monday
 from .errors import DataError, LoaError, Problem
 from .planfile import write_plan
-from .policy import apply_settings, load_policy
+from .policy import apply_settings, load_policy, with_policy
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
 from .solver.run import assemble_plan, plan_week, solve_problem
@@ -43,7 +43,7 @@ def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple
         policy = load_policy(policy_file)
     if settings:
         policy = apply_settings(policy, list(settings))
-    return replace(dataset, policy=policy)
+    return dataset if policy is dataset.policy else with_policy(dataset, policy)
 
 
 def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple[str, ...] = ()) -> set[str] | None:

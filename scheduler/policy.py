@@ -3,7 +3,9 @@
 `policy.toml` holds base values (`[policy]`, `[weights]`) and overrides per site kind
 (`[kind.urban]`), per area (`[area.<id>]`, applies to everything under the area) and per site
 (`[site.<id>]`). `--set section.key=value` on the command line changes base values.
-`site_policy()` merges them for one site: base < kind < areas (root first) < site.
+`resolve_site_policies()` merges them for every site once (base < kind < areas, root first <
+site) when a dataset is loaded or given another policy (`with_policy`); `site_policy()` looks
+the result up.
 
 Only `load_policy` touches files; everything else is pure.
 """
@@ -12,11 +14,14 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from .domain import DAY_NAMES, SITE_KINDS, Dataset, Policy, Site, SitePolicy, Weights, Window
 from .errors import DataError, Problem
+from .io.schema import parse_time
+from .io.tomlfile import toml_error_line
 
 # Every key `[policy]` may hold, with its default. A policy.toml may leave any out.
 POLICY_DEFAULTS: dict[str, Any] = {
@@ -48,22 +53,10 @@ _INT_RANGES = {
     "daily_cap_minutes": (1, 1440),
     "segment_min_gap_minutes": (0, 7 * 1440),
 }
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 _OVERRIDE_SECTIONS = ("kind", "area", "site")
 
 
 # --------------------------------------------------------------------------- parsing helpers
-
-
-def parse_time(text: str, allow_24: bool = True) -> int:
-    """'HH:MM' -> minutes from midnight; raises ValueError outside 00:00..24:00."""
-    m = _TIME_RE.match(str(text).strip())
-    if not m:
-        raise ValueError(f"not HH:MM: {text!r}")
-    h, mi = int(m.group(1)), int(m.group(2))
-    if mi > 59 or h > 24 or (h == 24 and mi != 0) or (h == 24 and not allow_24):
-        raise ValueError(f"outside 00:00-24:00: {text!r}")
-    return h * 60 + mi
 
 
 def parse_range(text: str, wrap: bool) -> tuple[int, int]:
@@ -189,15 +182,6 @@ def policy_from_tree(tree: Mapping[str, Any], source: str = "policy.toml") -> Po
     return Policy(base={"policy": base_policy, "weights": weights}, overrides=overrides, source=source)
 
 
-def toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    """The line a TOML syntax error is on (Python 3.11 only says it in the message)."""
-    line = getattr(exc, "lineno", None)
-    if line is None:
-        m = re.search(r"at line (\d+)", str(exc))
-        line = int(m.group(1)) if m else None
-    return line
-
-
 def load_policy(path: str | Path) -> Policy:
     """Read a policy.toml into a Policy; DataError names every unknown key or bad value."""
     path = Path(path)
@@ -294,9 +278,6 @@ def apply_settings(policy: Policy, settings: list[str]) -> Policy:
 
 # --------------------------------------------------------------------------- merging
 
-_CACHE: dict[tuple[int, str], tuple[Policy, Dataset, Site, SitePolicy]] = {}
-
-
 def merged_values(dataset: Dataset, site: Site) -> tuple[dict[str, Any], dict[str, Any]]:
     """The raw merged (policy, weights) dicts in force at `site`, before parsing."""
     policy = dataset.policy
@@ -319,18 +300,14 @@ def merged_values(dataset: Dataset, site: Site) -> tuple[dict[str, Any], dict[st
     return values, weights
 
 
-def site_policy(dataset: Dataset, site: Site) -> SitePolicy:
-    """The rules in force at one site: base < kind:<kind> < area:<id> (root first) < site:<id>."""
-    key = (id(dataset), site.id)
-    hit = _CACHE.get(key)  # the entry holds the dataset itself, so its id cannot be reused
-    if hit is not None and hit[1] is dataset and hit[2] == site:
-        return hit[3]
+def _resolve(dataset: Dataset, site: Site) -> SitePolicy:
+    """Merge and parse the rules of one site (the work `site_policies` keeps from repeating)."""
     values, weights = merged_values(dataset, site)
     windows = sorted(
         (Window(name, *parse_range(text, wrap=False)) for name, text in values["windows"].items()),
         key=lambda w: (w.start_min, w.end_min, w.name),
     )
-    result = SitePolicy(
+    return SitePolicy(
         windows=tuple(windows),
         broadcast_days=tuple(sorted({DAY_NAMES.index(d) for d in values["broadcast_days"]})),
         quiet_hours=tuple(parse_range(q, wrap=True) for q in values["quiet_hours"]),
@@ -343,7 +320,39 @@ def site_policy(dataset: Dataset, site: Site) -> SitePolicy:
         weights=Weights(**{k: float(v) for k, v in weights.items()}),
         time_budget=float(values["time_budget"]),
     )
-    if len(_CACHE) > 50_000:
-        _CACHE.clear()
-    _CACHE[key] = (dataset.policy, dataset, site, result)
-    return result
+
+
+class SitePolicies(dict):
+    """Site id -> SitePolicy, remembering what it was resolved from, so that a dataset copied
+    with other rules by `dataclasses.replace` (not `with_policy`) is noticed, never read stale."""
+
+    def __init__(self, policies: Mapping[str, SitePolicy], basis: tuple):
+        super().__init__(policies)
+        self.basis = basis
+
+
+def _basis(dataset: Dataset) -> tuple:
+    return dataset.policy, dataset.areas, dataset.sites
+
+
+def resolve_site_policies(dataset: Dataset) -> dict[str, SitePolicy]:
+    """Every site's rules, merged once; `load_dataset` and `with_policy` store them in the dataset."""
+    return SitePolicies({s.id: _resolve(dataset, s) for s in dataset.sites}, _basis(dataset))
+
+
+def with_policy(dataset: Dataset, policy: Policy) -> Dataset:
+    """The dataset under another policy (`--policy`, `--set`), its per-site rules resolved again."""
+    changed = replace(dataset, policy=policy, site_policies={})
+    return replace(changed, site_policies=resolve_site_policies(changed))
+
+
+def site_policy(dataset: Dataset, site: Site) -> SitePolicy:
+    """The rules in force at one site: base < kind:<kind> < area:<id> (root first) < site:<id>.
+
+    A lookup in `dataset.site_policies`; merged on the spot when the dataset holds none for its
+    current policy, areas and sites (a dataset built by hand, or copied with `replace`).
+    """
+    known = dataset.site_policies
+    if isinstance(known, SitePolicies) and site.id in known and known.basis == _basis(dataset):
+        return known[site.id]
+    return _resolve(dataset, site)

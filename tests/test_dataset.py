@@ -1,6 +1,7 @@
 """The loader: real files in, domain objects or a DataError naming file, line and field out."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -14,11 +15,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydub import AudioSegment
 
 from conftest import BUNDLED, TINY, edit
 from scheduler.cli import main
-from scheduler.dataset import load_dataset, summary
+from scheduler.dataset import load_dataset
 from scheduler.errors import DataError
+from scheduler.views import summary
 
 
 def problems_of(root: Path) -> str:
@@ -66,6 +69,8 @@ def test_segment_durations_are_probed_from_the_audio(tiny):
     assert seg.valid_from == date(2024, 1, 1) and seg.valid_to == date(2024, 12, 31)
     jrai = next(s for s in tiny.segments if s.id == "cchc-jrai")
     assert jrai.scope == ("chu-se-ia-blang", "chu-se-ia-hlop") and "stand-in" in jrai.note
+    for seg in tiny.segments:  # the bytes the plan will carry
+        assert seg.sha256 == hashlib.sha256((tiny.root / seg.audio).read_bytes()).hexdigest()
 
 
 def test_blackouts_are_local_wall_clock(tiny):
@@ -124,16 +129,57 @@ def test_relays_ics_is_read_like_relays_csv(tiny_copy, tiny):
         assert relay == from_csv[relay.id]
 
 
-def test_relays_ics_with_a_bad_byday_is_named(tiny_copy):
-    (tiny_copy / "relays.csv").unlink()
-    (tiny_copy / "relays.ics").write_text(
+def one_relay_ics(root: Path, *recurrence: str) -> None:
+    """Replace relays.csv by a relays.ics holding one 06:00 relay (Monday 1 Jan 2024) with these lines."""
+    (root / "relays.csv").unlink()
+    (root / "relays.ics").write_text(
         "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//loa//test//VI\nBEGIN:VEVENT\nUID:vov1-0600\n"
-        "SUMMARY:Thời sự\nDTSTART:20240101T060000\nDURATION:PT15M\nRRULE:FREQ=DAILY\n"
-        "X-LOA-SOURCE:VOV1\nX-LOA-MODE:live\nX-LOA-MANDATORY:yes\nX-LOA-LANGUAGE:vi\nEND:VEVENT\nEND:VCALENDAR\n",
+        "SUMMARY:Thời sự\nDTSTART:20240101T060000\nDURATION:PT15M\n" + "".join(f"{r}\n" for r in recurrence)
+        + "X-LOA-SOURCE:VOV1\nX-LOA-MODE:live\nX-LOA-MANDATORY:yes\nX-LOA-LANGUAGE:vi\nEND:VEVENT\nEND:VCALENDAR\n",
         encoding="utf-8",
     )
+
+
+def test_relays_ics_with_a_bad_byday_is_named(tiny_copy):
+    one_relay_ics(tiny_copy, "RRULE:FREQ=WEEKLY;BYDAY=1MO,WE")
     message = problems_of(tiny_copy)
     assert_names(message, "relays.ics", "VEVENT vov1-0600", "RRULE")
+    assert "BYDAY from MO, TU" in message
+
+
+@pytest.mark.parametrize("rrule, days", [
+    ("FREQ=DAILY", tuple(range(7))),
+    ("FREQ=DAILY;INTERVAL=1;BYDAY=SA,SU", (5, 6)),
+    ("FREQ=WEEKLY;WKST=SU", (0,)),  # no BYDAY: the weekday of DTSTART
+])
+def test_relays_ics_weekly_patterns_load(tiny_copy, rrule, days):
+    one_relay_ics(tiny_copy, f"RRULE:{rrule}")
+    (relay,) = load_dataset(tiny_copy).relays
+    assert relay.days == days and relay.start_min == 360
+
+
+def test_relays_ics_repeating_other_than_weekly_is_rejected_part_by_part(tiny_copy):
+    one_relay_ics(tiny_copy, "RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=1;BYDAY=MO")
+    message = problems_of(tiny_copy)
+    assert_names(message, "relays.ics", "VEVENT vov1-0600", "RRULE")
+    assert "RRULE part INTERVAL=2 is not supported: relays repeat every week" in message
+    assert "RRULE part COUNT=1 is not supported" in message and "2 problem(s)" in message
+
+
+@pytest.mark.parametrize("lines, field, part", [
+    (("RRULE:FREQ=WEEKLY;BYDAY=MO,WE", "EXDATE:20240108T060000"), "EXDATE", "no EXDATE"),
+    (("RRULE:FREQ=WEEKLY;BYDAY=MO", "RDATE:20240102T060000"), "RDATE", "no RDATE"),
+    (("RRULE:FREQ=WEEKLY;BYDAY=MO;UNTIL=20240601T000000Z",), "RRULE", "RRULE part UNTIL=20240601T000000Z"),
+    (("RRULE:FREQ=MONTHLY;BYMONTHDAY=1",), "RRULE", "RRULE part FREQ=MONTHLY"),
+    (("RRULE:FREQ=WEEKLY;BYDAY=MO;BYMONTH=1,2",), "RRULE", "RRULE part BYMONTH=1,2"),
+    (("RRULE:FREQ=WEEKLY;BYDAY=MO", "RRULE:FREQ=WEEKLY;BYDAY=TU"), "RRULE", "exactly one RRULE, not 2"),
+    ((), "RRULE", "one RRULE:FREQ=WEEKLY;BYDAY=MO,TU,..."),
+])
+def test_relays_ics_recurrence_that_is_not_weekly_is_named(tiny_copy, lines, field, part):
+    one_relay_ics(tiny_copy, *lines)
+    message = problems_of(tiny_copy)
+    assert_names(message, "relays.ics", "VEVENT vov1-0600", field)
+    assert part in message
 
 
 # --------------------------------------------------------------------------- one test per kind of bad input
@@ -273,6 +319,13 @@ def test_unreadable_audio(tiny_copy):
     message = problems_of(tiny_copy)
     assert_names(message, "segments.csv", 2, "audio")
     assert "readable audio file" in message
+
+
+def test_silent_audio(tiny_copy):
+    AudioSegment.silent(duration=3000, frame_rate=16000).export(tiny_copy / "audio" / "mot-cua.ogg", format="ogg")
+    message = problems_of(tiny_copy)
+    assert_names(message, "segments.csv", 2, "audio")
+    assert "an audio file with sound (every sample is zero)" in message
 
 
 def test_audio_outside_the_dataset(tiny_copy):

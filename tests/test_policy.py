@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY, edit
 from scheduler.domain import Policy, Weights, Window
 from scheduler.errors import DataError
-from scheduler.policy import apply_settings, load_policy, site_policy
+from scheduler.policy import apply_settings, load_policy, site_policy, with_policy
 
 
 def site(ds, site_id):
@@ -98,6 +98,17 @@ def test_site_policy_is_memoised_per_dataset(tiny):
     assert site_policy(tiny, s) is site_policy(tiny, s)
     other = dataclasses.replace(tiny, policy=apply_settings(tiny.policy, ["policy.slot_minutes=10"]))
     assert site_policy(other, s).slot_minutes == 10 and site_policy(tiny, s).slot_minutes == 5
+
+
+def test_site_policies_are_resolved_once_by_the_loader_and_by_with_policy(tiny):
+    s = site(tiny, "chu-se-tt")
+    assert set(tiny.site_policies) == {x.id for x in tiny.sites}
+    assert site_policy(tiny, s) is tiny.site_policies[s.id]
+    other = with_policy(tiny, apply_settings(tiny.policy, ["policy.slot_minutes=10"]))
+    assert site_policy(other, s) is other.site_policies[s.id] and other.site_policies[s.id].slot_minutes == 10
+    # a copy made with replace() keeps the old dict: it is noticed and never read stale
+    copied = dataclasses.replace(tiny, policy=other.policy)
+    assert copied.site_policies == tiny.site_policies and site_policy(copied, s).slot_minutes == 10
 
 
 def test_apply_settings_parses_values_as_the_key_type(tiny):

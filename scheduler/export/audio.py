@@ -1,21 +1,20 @@
 """Audio with pydub: probe the real files (duration, checksum) and render one file per session.
 
 Durations and checksums in manifests always come from here, never from the dataset's CSV, so a
-manifest describes the bytes a player will actually read. pydub needs Debian `ffmpeg` for
-anything but WAV.
+manifest describes the bytes a player will actually read. The probe itself is
+`scheduler.audioprobe` (shared with the loader, cached by content); here its failures become
+ExportErrors naming the file. pydub needs Debian `ffmpeg` for anything but WAV.
 """
 from __future__ import annotations
 
-import hashlib
 import io
-import math
-import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+from .. import audioprobe
+from ..audioprobe import AudioInfo, ProbeError
 from ..domain import Placement, WeekPlan
 from ..errors import ExportError
 from ..fsutil import write_bytes_atomic
@@ -23,44 +22,15 @@ from ..rules import split_sessions
 
 PEAK_CEILING_DBFS = -1.0  # loudness matching never pushes a peak above this (no clipping)
 RENDER_FORMATS = ("mp3", "ogg", "wav")
-PROBE_THREADS = 4
 
 
-@dataclass(frozen=True)
-class AudioInfo:
-    """What a manifest says about one audio file: its real duration and its sha256."""
-
-    path: Path
-    duration_s: float
-    sha256: str
-    dbfs: float
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _load(path: Path):
-    """Decode a file with pydub, turning every failure into an ExportError naming the file."""
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
-
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"{path}: audio file not found")
-    if not os.access(path, os.R_OK):
-        raise ExportError(f"{path}: audio file is not readable (permissions)")
-    if path.suffix.lower() != ".wav" and shutil.which("ffmpeg") is None:
-        raise ExportError(f"{path}: decoding needs ffmpeg (apt-get install ffmpeg)")
+@contextmanager
+def _as_export_error():
+    """A ProbeError becomes the ExportError the CLI reports (same message, naming the file)."""
     try:
-        return AudioSegment.from_file(path)
-    except (CouldntDecodeError, IndexError, ValueError, EOFError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ExportError(f"{path}: audio file cannot be decoded ({first[:200]})") from None
+        yield
+    except ProbeError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def probe(path: Path) -> AudioInfo:
@@ -69,33 +39,18 @@ def probe(path: Path) -> AudioInfo:
     Raises ExportError naming the file when it is missing, unreadable, undecodable, empty or
     silent (every sample zero).
     """
-    path = Path(path)
-    seg = _load(path)
-    if len(seg) == 0 or seg.frame_count() == 0:
-        raise ExportError(f"{path}: audio file is empty (0 s)")
-    if seg.max == 0 or math.isinf(seg.dBFS):
-        raise ExportError(f"{path}: audio file is silent (every sample is zero)")
-    duration = seg.frame_count() / seg.frame_rate
-    return AudioInfo(path=path, duration_s=round(duration, 3), sha256=_sha256(path), dbfs=round(seg.dBFS, 2))
+    with _as_export_error():
+        return audioprobe.probe(path)
 
 
 def probe_many(paths) -> dict[Path, AudioInfo]:
     """Probe every distinct file; report every bad file at once (one ExportError)."""
-    def attempt(path: Path) -> AudioInfo | str:
-        try:
-            return probe(path)
-        except ExportError as exc:
-            return str(exc)
-
-    todo = sorted({Path(p) for p in paths})
-    with ThreadPoolExecutor(max_workers=max(1, min(PROBE_THREADS, len(todo)))) as pool:  # ffmpeg runs outside the GIL
-        results = list(pool.map(attempt, todo))
-    infos = {path: r for path, r in zip(todo, results) if isinstance(r, AudioInfo)}
-    problems = [r for r in results if isinstance(r, str)]
+    results = audioprobe.probe_many(paths)
+    problems = [str(r) for r in results.values() if isinstance(r, ProbeError)]
     if problems:
         head = "audio problem:" if len(problems) == 1 else f"{len(problems)} audio problems:"
         raise ExportError("\n".join([head] + [f"  - {p}" for p in problems]) + "\nnothing was written")
-    return infos
+    return results
 
 
 def audio_path(plan: WeekPlan, audio: str) -> Path:
@@ -160,7 +115,8 @@ def render_sessions(
                 raise ExportError(f"segment {p.item_id!r} at {site_id} has no audio file in the plan")
             path = audio_path(plan, item.audio)
             probe(path)  # same checks (missing, undecodable, silent) as the manifests
-            segs.append(_match_loudness(_load(path), target_dbfs))
+            with _as_export_error():
+                segs.append(_match_loudness(audioprobe.decode(path), target_dbfs))
         if not segs:
             continue
         out = segs[0]

@@ -1,0 +1,38 @@
+"""A dataset file as text: what every other reader starts from."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .schema import Problems
+
+
+def read_text(root: Path, name: str, problems: Problems, required: bool = True) -> str | None:
+    """The file's text: UTF-8 (BOM tolerated), not empty, no NUL; None (and a problem) otherwise.
+
+    A missing optional file (`required=False`) is None without a problem.
+    """
+    path = root / name
+    if not path.exists():
+        if required:
+            problems.add(name, None, None, None, f"the file to exist in {root}")
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.add(name, None, None, None, f"a readable file ({exc.strerror or exc})")
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.add(name, line, None, raw[exc.start : exc.start + 4].hex(" "), "UTF-8 text (save the file as UTF-8)")
+        return None
+    if not text.strip():
+        problems.add(name, None, None, None, "a non-empty file")
+        return None
+    if "\x00" in text:
+        problems.add(name, text[: text.index("\x00")].count("\n") + 1, None, None, "text without NUL bytes")
+        return None
+    return text
