@@ -6,10 +6,10 @@ The public API, re-exported here (nothing else lives in this file)::
 
     dataset = load_dataset("data/gia_lai_2024")           # raises DataError listing every problem
     plan = plan_week(dataset, "2024-W10")                  # a WeekPlan
-    assert verify(plan, dataset) == []                     # every hard rule, checked without the solver
+    assert verify(plan) == []                              # every hard rule, by the rules stored in the plan
     write_plan(plan, "audio_manifests/2024-W10/plan.json")
     export_all(plan, ".")                                  # calendars/ and audio_manifests/
-    write_report(plan, "reports", dataset=dataset)
+    write_report(plan, "reports")
 
 Names are imported lazily on first use (module ``__getattr__``), so ``import scheduler`` and
 ``loa --help`` stay fast: pandas, icalendar and OR-Tools load only when a name that needs them is
@@ -33,8 +33,8 @@ _EXPORTS: dict[str, str] = {
     # calendars, manifests, reports
     "export_all": ".export",
     "write_report": ".export.report",
-    "kpis": ".export.report",
-    "compare": ".export.report",
+    "kpis": ".export.kpis",
+    "compare": ".export.compare",
     # domain objects
     "Dataset": ".domain",
     "Site": ".domain",
@@ -57,7 +57,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from .domain import AudienceProfile, Dataset, Placement, Relay, Segment, Site, WeekPlan
     from .errors import DataError, ExportError, InfeasibleError, LoaError
     from .export import export_all
-    from .export.report import compare, kpis, write_report
+    from .export.compare import compare
+    from .export.kpis import kpis
+    from .export.report import write_report
     from .planfile import read_plan, write_plan
     from .solver.run import plan_week
     from .solver.verify import verify

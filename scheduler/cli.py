@@ -163,22 +163,6 @@ def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms
         click.echo(str(p))
 
 
-def _report_dataset(plan):
-    """The plan's dataset with the plan's recorded --policy/--set re-applied, for segment rules,
-    caps and audience curves; None (with a warning) if unreadable."""
-    try:
-        from .export.report import plan_dataset
-
-        return plan_dataset(plan)
-    except (ImportError, LoaError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:3])
-        click.secho(f"warning: dataset {plan.dataset_root} not used ({first}{': ' + detail if detail else ''}); "
-                    "KPIs come from the plan alone (no daily caps, relays due = relays placed, no heatmaps)",
-                    err=True, fg="yellow")
-        return None
-
-
 @main.command("report")
 @click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="plan.json written by `loa plan`.")
@@ -206,10 +190,9 @@ def report_cmd(plan_path: Path, out: Path, lang: str, chart_site: str | None) ->
     from .planfile import read_plan
 
     plan = read_plan(plan_path)
-    dataset = _report_dataset(plan)
     n = len(districts_of(plan))
     with click.progressbar(length=n, label="district pages", file=sys.stderr) as bar:
-        paths = write_report(plan, out, lang=lang, dataset=dataset, chart_site=chart_site,
+        paths = write_report(plan, out, lang=lang, chart_site=chart_site,
                              on_district=lambda _did: bar.update(1))
     click.echo(f"wrote {len(paths)} files ({n} district pages) to {out}; open {Path(out) / 'index.html'}")
 
@@ -224,28 +207,19 @@ def compare_cmd(plan_a: Path, plan_b: Path, as_json: bool, lang: str) -> None:
     """Show what changed from PLAN_A to PLAN_B: KPI deltas and moved/added/removed placements.
 
     A placement is "moved" when the same item airs at the same site on the same day at another
-    time; otherwise it is added (only in B) or removed (only in A). Each plan's KPIs use its own
-    dataset's segment rules and relay grid, with the policy it was planned with: the `--policy`
-    file and `--set` values recorded in its plan.json are re-applied. If either dataset cannot
-    be read, both plans' KPIs come from the plans alone.
+    time; otherwise it is added (only in B) or removed (only in A). Each plan is scored by the
+    rules stored in its plan.json (the dataset and policy it was made with), so neither dataset
+    folder is read.
 
     \b
     Example:
         loa compare plans/base.json plans/more_reach.json
         loa compare plans/base.json plans/more_reach.json --json | jq .placements
     """
-    from .export.report import compare, compare_json, format_compare
+    from .export.compare import compare, compare_json, format_compare
     from .planfile import read_plan
 
-    a, b = read_plan(plan_a), read_plan(plan_b)
-    dataset_a = _report_dataset(a)
-    same = a.dataset_root == b.dataset_root and tuple(a.settings) == tuple(b.settings)
-    dataset_b = dataset_a if same else _report_dataset(b)
-    if (dataset_a is None) != (dataset_b is None):  # KPIs of one plan with caps, the other without: not comparable
-        click.secho("warning: the other plan's dataset is not used either, so both sides are computed alike",
-                    err=True, fg="yellow")
-        dataset_a = dataset_b = None
-    result = compare(a, b, dataset_a, dataset_b=dataset_b)
+    result = compare(read_plan(plan_a), read_plan(plan_b))
     click.echo(compare_json(result) if as_json else format_compare(result, lang))
 
 
@@ -307,7 +281,7 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
     if report_dir is not None:
         from .export.report import write_report
 
-        written = write_report(plan, report_dir, dataset=dataset)
+        written = write_report(plan, report_dir)
         click.echo(f"reports: {len(written)} files in {report_dir}")
     if outcome.infeasible:
         from .errors import InfeasibleError

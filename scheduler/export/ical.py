@@ -25,13 +25,13 @@ import icalendar
 
 from ..domain import TIMEZONE, Placement, PlanItem, PlanSite, WeekPlan, week_days
 from ..errors import ExportError
+from .i18n import language_name
 
 PRODID = "-//loa//loa-scheduler//VI"
 UID_DOMAIN = "loa"
 TZ = ZoneInfo(TIMEZONE)
 RELAY_CATEGORY = "Tiếp sóng"
 CANCELLED_PREFIX = "[Hủy] "
-LANGUAGE_NAMES = {"vi": "Tiếng Việt", "jra": "Tiếng Jrai", "bdq": "Tiếng Bahnar", "en": "English"}
 
 
 def topic_category(topic: int | None) -> str:
@@ -80,7 +80,7 @@ def description(item: PlanItem, p: Placement) -> str:
         lines.append(f"Tiếp sóng: {item.source}")
     else:
         lines.append(f"Chủ đề: {topic_category(item.topic)}")
-    lines.append(f"Ngôn ngữ: {LANGUAGE_NAMES.get(item.language, item.language)} ({item.language})")
+    lines.append(f"Ngôn ngữ: {language_name(item.language)} ({item.language})")
     lines.append(f"Nguồn: {item.source}")
     if item.audio:
         lines.append(f"Tệp âm thanh: {item.audio}")

@@ -1,0 +1,197 @@
+"""KPIs of a solved week per site, district and province, from the plan alone.
+
+Every rule comes from the rules stored in the plan (`PlanSite.rules`), as the verifier reads them:
+the plays each segment needs (`rules.segments`), the relays a site carries after blackouts of its
+whole sync group (`rules.relays`), the daily cap, broadcast days and session gap. So a report
+made after the dataset changed or vanished says the same as one made right after planning. Each
+KPI is computed per site, then summed or combined per district and for the province, so the
+three levels always agree.
+
+Column keys are English snake_case; `localize(frame, lang)` gives the headers a reader sees.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+
+import pandas as pd
+
+from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
+from ..rules import split_sessions
+from .i18n import LANG_PREFIX, label
+
+LEVELS = ("site", "district", "province")
+TEXT_COLUMNS = ("province", "district_id", "district", "site_id", "site")
+
+_SUMS = ("population", "par_plays", "par_minutes", "listener_plays", "required_plays", "required_plays_met",
+         "segments_short", "mandatory_relays_due", "mandatory_relays_aired")
+_ORDER = ("province", "district_id", "district", "site_id", "site", "sites", "population", "par_plays",
+          "par_minutes", "listener_plays", "listener_plays_per_1000", "required_plays", "required_plays_met",
+          "required_met_pct", "segments_short", "mandatory_relays_due", "mandatory_relays_aired",
+          "mandatory_relays_pct", "topics_covered", LANG_PREFIX, "daily_cap_minutes", "airtime_day_mean_min",
+          "airtime_cap_max_pct", "airtime_cap_mean_pct", "sessions_day_max", "sessions_day_mean", "gap_pct")
+_ROUND = {"par_minutes": 1, "listener_plays": 1, "listener_plays_per_1000": 1, "required_met_pct": 1,
+          "mandatory_relays_pct": 1, "airtime_day_mean_min": 1, "airtime_cap_max_pct": 1,
+          "airtime_cap_mean_pct": 1, "sessions_day_mean": 2, "gap_pct": 2}
+NAN = float("nan")
+
+
+def _ratio(part: float, whole: float, per: int = 100) -> float:
+    """`part` per `per` of `whole` (a percentage by default); unknown (NaN) when `whole` is 0."""
+    return per * part / whole if whole else NAN
+
+
+def _span_s(p: Placement) -> float:
+    return (p.end - p.start).total_seconds()
+
+
+def _air_s(p: Placement, item: PlanItem | None) -> float:
+    """Seconds of airtime: the item's length, or less if the placement was cut short."""
+    span = _span_s(p)
+    return min(span, item.duration_s) if item is not None and item.duration_s > 0 else span
+
+
+def _in_full(p: Placement, item: PlanItem | None) -> bool:
+    # plans store whole minutes; allow the last minute to be rounded
+    return item is None or _span_s(p) >= item.duration_s - 59
+
+
+def _site_row(plan: WeekPlan, site: PlanSite, placements: list[Placement],
+              items: dict[tuple[str, str], PlanItem], unit_gap: dict[str, float]) -> dict:
+    rules = site.rules
+    days = week_days(plan.week)
+    report_days = [d for d in days if d.weekday() in rules.broadcast_days] or list(days)
+
+    segs = [p for p in placements if p.kind == "segment"]
+    listeners = sum(p.listeners for p in segs)
+    plays = Counter(p.item_id for p in segs)
+    required = dict(rules.segments)
+    req_total = sum(required.values())
+    req_met = sum(min(plays[s], n) for s, n in required.items())
+
+    due = {(rid, day) for rid, day in rules.relays
+           if (relay := items.get(("relay", rid))) is not None and relay.mandatory}
+    aired = len(due & {(p.item_id, p.start.date()) for p in placements
+                       if p.kind == "relay" and _in_full(p, items.get(("relay", p.item_id)))})
+
+    topics = {items[("segment", p.item_id)].topic for p in segs if ("segment", p.item_id) in items}
+    topics.discard(None)
+
+    per_day: dict[date, list[Placement]] = defaultdict(list)
+    for p in placements:
+        per_day[p.start.date()].append(p)
+    air_min = [sum(_air_s(p, items.get((p.kind, p.item_id))) for p in per_day[d]) / 60 for d in report_days]
+    sessions = [len(split_sessions(per_day[d], rules.session_gap_minutes)) for d in report_days]
+    cap = rules.daily_cap_minutes
+
+    row = {
+        "district_id": site.district_id,
+        "district": site.district_name,
+        "site_id": site.id,
+        "site": site.name,
+        "population": site.population,
+        "par_plays": len(segs),
+        "par_minutes": sum(_air_s(p, items.get(("segment", p.item_id))) for p in segs) / 60,
+        "listener_plays": listeners,
+        "listener_plays_per_1000": _ratio(listeners, site.population, per=1000),
+        "required_plays": req_total,
+        "required_plays_met": req_met,
+        "required_met_pct": _ratio(req_met, req_total),
+        "segments_short": sum(1 for s, n in required.items() if plays[s] < n),
+        "mandatory_relays_due": len(due),
+        "mandatory_relays_aired": aired,
+        "mandatory_relays_pct": _ratio(aired, len(due)),
+        "topics_covered": len(topics),
+        "daily_cap_minutes": cap,
+        "airtime_day_mean_min": sum(air_min) / len(air_min),
+        "airtime_cap_max_pct": _ratio(max(air_min), cap),
+        "airtime_cap_mean_pct": _ratio(sum(air_min) / len(air_min), cap),
+        "sessions_day_max": max(sessions),
+        "sessions_day_mean": sum(sessions) / len(sessions),
+        "gap_pct": 100 * unit_gap[site.id] if site.id in unit_gap else NAN,
+        "_topics": topics,
+    }
+    lang_s: dict[str, float] = defaultdict(float)
+    for p in segs:
+        item = items.get(("segment", p.item_id))
+        lang_s[item.language if item else "?"] += _air_s(p, item)
+    for code, secs in lang_s.items():
+        row[LANG_PREFIX + code] = secs / 60
+    return row
+
+
+def _combine(rows: list[dict], lang_keys: list[str]) -> dict:
+    """District or province row from its site rows (sums, ratios of sums, max/mean of daily figures)."""
+    out: dict = {k: sum(r[k] for r in rows) for k in _SUMS}
+    out["sites"] = len(rows)
+    for k in lang_keys:
+        out[k] = sum(r.get(k, 0.0) for r in rows)
+    out["listener_plays_per_1000"] = _ratio(out["listener_plays"], out["population"], per=1000)
+    out["required_met_pct"] = _ratio(out["required_plays_met"], out["required_plays"])
+    out["mandatory_relays_pct"] = _ratio(out["mandatory_relays_aired"], out["mandatory_relays_due"])
+    out["topics_covered"] = len(set().union(*(r["_topics"] for r in rows)))
+
+    def known(key):
+        return [r[key] for r in rows if r[key] == r[key]]
+
+    for key in ("airtime_day_mean_min", "airtime_cap_mean_pct", "sessions_day_mean"):
+        vals = known(key)
+        out[key] = sum(vals) / len(vals) if vals else NAN
+    for key in ("airtime_cap_max_pct", "sessions_day_max", "gap_pct"):
+        out[key] = max(known(key), default=NAN)
+    return out
+
+
+def _frame(rows: list[dict], lang_keys: list[str]) -> pd.DataFrame:
+    present = set().union(*(r.keys() for r in rows)) if rows else set()
+    cols: list[str] = []
+    for c in _ORDER:
+        if c == LANG_PREFIX:
+            cols.extend(lang_keys)
+        elif c in present:
+            cols.append(c)
+    frame = pd.DataFrame([{c: r.get(c, 0.0 if c in lang_keys else None) for c in cols} for r in rows],
+                         columns=cols)
+    for c in lang_keys:
+        frame[c] = frame[c].astype(float).round(1)
+    for c, n in _ROUND.items():
+        if c in frame:
+            frame[c] = frame[c].astype(float).round(n)
+    return frame
+
+
+def localize(frame: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """The frame with the headers a reader sees."""
+    return frame.rename(columns={c: label(c, lang) for c in frame.columns})
+
+
+def kpis(plan: WeekPlan, lang: str | None = None) -> dict[str, pd.DataFrame]:
+    """KPI frames 'site', 'district' and 'province' of the plan.
+
+    With `lang=None` the columns are stable English keys (for code and `compare`); with 'vi' or
+    'en' they are the headers a reader sees.
+    """
+    items = {(i.kind, i.id): i for i in plan.items}
+    unit_gap = {sid: u.gap for u in plan.units for sid in u.site_ids}
+    by_site: dict[str, list[Placement]] = defaultdict(list)
+    for p in plan.placements:
+        by_site[p.site_id].append(p)
+
+    sites = sorted(plan.sites, key=lambda s: (s.district_name, s.district_id, s.name, s.id))
+    site_rows = [_site_row(plan, s, by_site[s.id], items, unit_gap) for s in sites]
+    lang_keys = sorted({k for r in site_rows for k in r if k.startswith(LANG_PREFIX)},
+                       key=lambda k: (k != LANG_PREFIX + "vi", k))
+
+    districts: dict[str, list[dict]] = defaultdict(list)
+    for r in site_rows:
+        districts[r["district_id"]].append(r)
+    district_rows = [{"district_id": did, "district": rows[0]["district"], **_combine(rows, lang_keys)}
+                     for did, rows in districts.items()]
+    province_rows = ([{"province": plan.province or plan.dataset_name, **_combine(site_rows, lang_keys)}]
+                     if site_rows else [])
+
+    frames = {"site": _frame(site_rows, lang_keys), "district": _frame(district_rows, lang_keys),
+              "province": _frame(province_rows, lang_keys)}
+    if lang is not None:
+        frames = {k: localize(f, lang) for k, f in frames.items()}
+    return frames
