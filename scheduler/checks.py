@@ -14,13 +14,16 @@ from .policy import site_policy
 from .rules import relay_applies, segment_applies
 
 
-def check_policy_ids(policy: Policy, areas: set[str], sites: set[str], problems: Problems) -> None:
-    """Every [area.<id>] and [site.<id>] override names an area or site that exists."""
+def check_policy_ids(policy: Policy, areas: set[str], sites: set[str], problems: Problems,
+                     groups: set[str] = frozenset()) -> None:
+    """Every [area.<id>], [group.<id>] and [site.<id>] override names something that exists."""
     f = policy.source
     for key in policy.overrides:
         section, _, ident = key.partition(":")
         if section == "area" and ident not in areas:
             problems.add(f, f"area.{ident}", "area", ident, "an area_id from areas.csv")
+        if section == "group" and ident not in groups:
+            problems.add(f, f"group.{ident}", "group", ident, "a group_id from groups.csv")
         if section == "site" and ident not in sites:
             problems.add(f, f"site.{ident}", "site", ident, "a site_id from sites.csv")
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import audioprobe
+from . import audioprobe, lint
 from . import policy as policy_mod
 from .audioprobe import AudioInfo, ProbeError
 from .checks import check_policy_ids, check_profile_coordinates, check_relay_overlaps, check_segment_fit
@@ -47,8 +47,10 @@ from .io.tomlfile import read_toml
 
 _ANCHOR_RE = re.compile(r"^(sunrise|sunset)\s*(?:([+-])\s*(\d{1,4}))?$")
 
-AREA_COLUMNS = ("area_id", "name", "kind", "parent_id", "code", "lat", "lon", "source")
+AREA_COLUMNS = ("area_id", "name", "kind", "parent_id", "code", "lat", "lon", "source", "group")
 AREA_REQUIRED = ("area_id", "name", "kind", "source")
+GROUP_COLUMNS = ("group_id", "name", "kind", "source", "note")
+GROUP_REQUIRED = ("group_id", "name", "kind", "source")
 SITE_COLUMNS = (
     "site_id", "name", "area_id", "kind", "technology", "population", "population_source",
     "languages", "profile", "market_days", "sync_group", "has_station",
@@ -61,7 +63,7 @@ RELAY_COLUMNS = (
 RELAY_REQUIRED = ("relay_id", "source", "title", "days", "start", "duration_s", "mode", "mandatory", "language")
 SEGMENT_COLUMNS = (
     "segment_id", "title", "topic", "language", "audio", "min_plays", "max_plays", "priority",
-    "valid_from", "valid_to", "scope", "min_gap_min", "source", "note",
+    "valid_from", "valid_to", "scope", "min_gap_min", "source", "note", "producer",
 )
 SEGMENT_REQUIRED = SEGMENT_COLUMNS[:8]
 DATASET_KEYS = ("name", "country", "description", "sources")
@@ -111,7 +113,31 @@ def _load_meta(root: Path, problems: Problems) -> tuple[str, str]:
 # --------------------------------------------------------------------------- areas.csv
 
 
-def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, int]]:
+def _load_groups(root: Path, problems: Problems) -> tuple[list[Area], dict[str, int]]:
+    """groups.csv (optional): reporting groups, kept as parentless Areas; members name them in
+    areas.csv `group`."""
+    if not (root / "groups.csv").exists():
+        return [], {}
+    table = read_csv(root, "groups.csv", GROUP_COLUMNS, GROUP_REQUIRED, problems)
+    if table is None:
+        return [], {}
+    groups: list[Area] = []
+    lines: dict[str, int] = {}
+    for row in table.rows():
+        c = Cells(problems, table.file, row)
+        ident = c.slug("group_id")
+        name, kind, source = c.text("name"), c.text("kind"), c.text("source")
+        if ident is None or not c.ok:
+            continue
+        if ident in lines:
+            problems.add(table.file, row["_line"], "group_id", ident, f"a unique id (already used on line {lines[ident]})")
+            continue
+        lines[ident] = row["_line"]
+        groups.append(Area(ident, name, kind, None, source=source))
+    return groups, lines
+
+
+def _load_areas(root: Path, problems: Problems, groups: dict[str, int]) -> tuple[list[Area], dict[str, int]]:
     table = read_csv(root, "areas.csv", AREA_COLUMNS, AREA_REQUIRED, problems)
     if table is None:
         return [], {}
@@ -124,6 +150,11 @@ def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, i
         name = c.text("name")
         kind = c.text("kind")
         parent = c.slug("parent_id", required=False)
+        group = c.slug("group", required=False)
+        if group and group not in groups:
+            c.bad("group", group, f"a group_id from groups.csv ({', '.join(sorted(groups)[:6]) or 'no groups.csv'})")
+        if ident and ident in groups:
+            c.bad("area_id", ident, f"an id that is not also a group_id (groups.csv line {groups[ident]})")
         lat = c.number("lat", -90, 90)
         lon = c.number("lon", -180, 180)
         if (lat is None) != (lon is None) and c.ok:
@@ -137,7 +168,7 @@ def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, i
             problems.add(f, row["_line"], "area_id", ident, f"a unique id (already used on line {lines[ident]})")
             continue
         lines[ident] = row["_line"]
-        areas.append(Area(ident, name, kind, parent, row["code"], lat, lon, row["source"]))
+        areas.append(Area(ident, name, kind, parent, row["code"], lat, lon, row["source"], group))
     ids = set(lines)
     by_id = {a.id: a for a in areas}
     for a in areas:
@@ -147,11 +178,15 @@ def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, i
     if areas and not roots:
         problems.add(f, None, "parent_id", None, "exactly one root area (one row with an empty parent_id); none found")
     elif len(roots) > 1:
-        for a in roots[1:]:
-            problems.add(
-                f, lines[a.id], "parent_id", "",
-                f"exactly one root area ({roots[0].id} on line {lines[roots[0].id]} is already the root)",
-            )
+        root_area = _likely_root(roots)
+        others = [a for a in roots if a is not root_area]
+        shown = ", ".join(f"{lines[a.id]}" for a in others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        problems.add(
+            f, lines[others[0].id], "parent_id", "",
+            f"a parent for every area but the root: {len(others)} row(s) have an empty parent_id (lines {shown}); "
+            f"the root is likely {root_area.id!r} ({root_area.name}, line {lines[root_area.id]}): "
+            f"write {root_area.id} in their parent_id",
+        )
     # cycles: walk up from each area; report each cycle once, at its first line
     reported: set[str] = set()
     for a in areas:
@@ -170,6 +205,13 @@ def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, i
                     f"a tree without cycles (cycle: {' -> '.join(cycle + [cycle[0]])})",
                 )
     return areas, lines
+
+
+def _likely_root(roots: list[Area]) -> Area:
+    """Of several parentless areas, the one meant as the root: the one whose kind no other shares
+    (the province among 135 communes), then the first row (datasets list the root first)."""
+    kinds = {r.id: sum(o.kind == r.kind for o in roots) for r in roots}
+    return min(roots, key=lambda r: (kinds[r.id], roots.index(r)))
 
 
 # --------------------------------------------------------------------------- profiles.toml
@@ -524,7 +566,7 @@ def _unusable_audio(error: ProbeError) -> str:
     return f"a readable audio file (ffmpeg could not decode it: {last[0][:100]})"
 
 
-def _load_segments(root: Path, problems: Problems, known_scope: set[str]):
+def _load_segments(root: Path, problems: Problems, known_scope: set[str], producers: set[str] = frozenset()):
     table = read_csv(root, "segments.csv", SEGMENT_COLUMNS, SEGMENT_REQUIRED, problems)
     if table is None:
         return [], {}
@@ -554,6 +596,9 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str]):
             if s not in known_scope:
                 c.bad("scope", s, "area ids from areas.csv (or site ids), separated by ';'")
         gap = c.integer("min_gap_min", lo=0, hi=7 * 1440, required=False)
+        producer = c.slug("producer", required=False)
+        if producer and producer not in producers:
+            c.bad("producer", producer, "an area_id from areas.csv or a group_id from groups.csv (who makes it)")
         info: AudioInfo | None = None
         if audio:
             found = files[audio]
@@ -574,7 +619,8 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str]):
             continue
         segments.append(
             Segment(ident, title, topic, language[0], audio, math.ceil(info.duration_s), lo, hi, priority,
-                    valid_from, valid_to, scope, gap, note=row["note"], source=row["source"], sha256=info.sha256)
+                    valid_from, valid_to, scope, gap, note=row["note"], source=row["source"], sha256=info.sha256,
+                    producer=producer)
         )
     return segments, lines
 
@@ -626,8 +672,12 @@ def _load_blackouts(root: Path, problems: Problems, known_scope: set[str]) -> li
             if s not in known_scope:
                 problems.add(f, where, "X-LOA-SCOPE", s, "area ids from areas.csv (or site ids), separated by ';'")
                 ok = False
+        suspends = ics_text(ev, "X-LOA-SUSPENDS-RELAYS").lower()
+        if suspends not in ("", "yes", "no"):
+            problems.add(f, where, "X-LOA-SUSPENDS-RELAYS", suspends, "yes or no")
+            ok = False
         if ok:
-            out.append(Blackout(uid, ics_text(ev, "SUMMARY"), start, end, scope))
+            out.append(Blackout(uid, ics_text(ev, "SUMMARY"), start, end, scope, suspends_relays=suspends == "yes"))
     return out
 
 
@@ -659,24 +709,28 @@ def load_dataset(path: str | Path) -> Dataset:
     if not root.is_dir():
         raise DataError(Problem(str(root), None, None, None, "a dataset folder (see docs/dataset-format.md)"))
     name, country = _load_meta(root, problems)
-    areas, area_lines = _load_areas(root, problems)
+    groups, group_lines = _load_groups(root, problems)
+    areas, area_lines = _load_areas(root, problems, group_lines)
     profiles_before = len(problems)
     profiles = _load_profiles(root, problems)
     profiles_ok = len(problems) == profiles_before
     sites, site_lines = _load_sites(root, problems, set(area_lines), profiles, profiles_ok)
-    known_scope = set(area_lines) | set(site_lines)
+    for ident in sorted(set(site_lines) & set(group_lines)):
+        problems.add("sites.csv", site_lines[ident], "site_id", ident,
+                     f"an id that is not also a group_id (groups.csv line {group_lines[ident]})")
+    known_scope = set(area_lines) | set(site_lines) | set(group_lines)
     relays, relay_lines, relay_file = _load_relays(root, problems, known_scope)
-    segments, segment_lines = _load_segments(root, problems, known_scope)
+    segments, segment_lines = _load_segments(root, problems, known_scope, set(area_lines) | set(group_lines))
     blackouts = _load_blackouts(root, problems, known_scope)
     policy = _load_policy(root, problems)
     if policy is not None:
-        check_policy_ids(policy, set(area_lines), set(site_lines), problems)
+        check_policy_ids(policy, set(area_lines), set(site_lines), problems, set(group_lines))
 
     # ids that are both an area and a site are fine (a commune and its station often share one)
     dataset = Dataset(
         name=name, root=root, areas=tuple(areas), sites=tuple(sites), profiles=profiles,
         relays=tuple(relays), segments=tuple(segments), blackouts=tuple(blackouts),
-        policy=policy or Policy(base={}, overrides={}), country=country,
+        policy=policy or Policy(base={}, overrides={}), country=country, groups=tuple(groups),
     )
     dataset = replace(dataset, site_policies=policy_mod.resolve_site_policies(dataset))
     if not any(p.file == "areas.csv" for p in problems):
@@ -686,10 +740,12 @@ def load_dataset(path: str | Path) -> Dataset:
             check_segment_fit(dataset, segment_lines, problems)
     if problems:
         raise DataError(list(problems))
-    return replace(dataset, fingerprint=_fingerprint(root, dataset.segments))
+    lines = {"sites.csv": site_lines, relay_file: relay_lines, "segments.csv": segment_lines}
+    warnings = [*problems.warnings, *lint.dataset_warnings(dataset, lines, relay_file)]
+    return replace(dataset, fingerprint=_fingerprint(root, dataset.segments), warnings=tuple(warnings))
 
 
-DATASET_FILES = ("dataset.toml", "areas.csv", "sites.csv", "profiles.toml", "relays.csv", "relays.ics",
+DATASET_FILES = ("dataset.toml", "areas.csv", "groups.csv", "sites.csv", "profiles.toml", "relays.csv", "relays.ics",
                  "segments.csv", "policy.toml", "blackouts.ics")
 
 

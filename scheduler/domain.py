@@ -38,6 +38,7 @@ class Area:
     lat: float | None = None
     lon: float | None = None
     source: str = ""
+    group: str | None = None  # reporting group (groups.csv) of this area and everything under it
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class Segment:
     note: str = ""
     source: str = ""  # producing centre, shown in calendars
     sha256: str = ""  # of the audio file's bytes, filled by the loader (plans and manifests carry it)
+    producer: str | None = None  # area or group id of whoever makes the programme (province, commune, group)
 
     @property
     def duration_min(self) -> int:
@@ -150,6 +152,7 @@ class Blackout:
     start: datetime
     end: datetime
     scope: tuple[str, ...] = ()  # area ids; empty = every site
+    suspends_relays: bool = False  # X-LOA-SUSPENDS-RELAYS:yes: dropping mandatory relays is meant
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,10 @@ class Dataset:
     # every site's rules, resolved once from `policy` (policy.with_policy keeps them in step)
     site_policies: Mapping[str, SitePolicy] = field(default_factory=dict)
     fingerprint: str = ""  # sha256 over the dataset's files, recorded in plans
+    # reporting groups (groups.csv): areas of a kind such as "Cụm" that gather communes for policy,
+    # scopes, calendars and reports without being an administrative level (parent_id is None)
+    groups: tuple[Area, ...] = ()
+    warnings: tuple = ()  # Problems that plan wrong silently; `loa validate --strict` makes them errors
 
     def area(self, area_id: str) -> Area:
         return self._areas_by_id()[area_id]
@@ -241,13 +248,33 @@ class Dataset:
             current = by_id[current].parent_id
         return tuple(chain)
 
-    def district_of(self, site: Site) -> Area:
-        """The top-level area under the root (a district in 2024, a commune after July 2025)."""
+    def group(self, group_id: str) -> Area:
+        return {g.id: g for g in self.groups}[group_id]
+
+    def group_of(self, site: Site) -> Area | None:
+        """The site's reporting group: the one named by its nearest area that names one."""
+        named = next((a.group for a in self.ancestors(site.area_id) if a.group), None)
+        return self.group(named) if named else None
+
+    def reporting_unit(self, site: Site) -> Area:
+        """Where the site reports and is calendared: its group; else the area under the root when
+        that is an intermediate level (a district in 2024); else the root (the province: since
+        July 2025 a commune sits right under it)."""
+        group = self.group_of(site)
+        if group is not None:
+            return group
         chain = self.ancestors(site.area_id)
-        return chain[-2] if len(chain) >= 2 else chain[-1]
+        return chain[-2] if len(chain) >= 3 else chain[-1]
+
+    def district_of(self, site: Site) -> Area:
+        """The site's reporting unit (`reporting_unit`); the name predates reporting groups."""
+        return self.reporting_unit(site)
 
     def in_scope(self, site: Site, scope: tuple[str, ...]) -> bool:
-        return not scope or any(a.id in scope for a in self.ancestors(site.area_id)) or site.id in scope
+        """An area includes every site under it, a group every site under an area naming it."""
+        return (not scope or site.id in scope
+                or any(a.id in scope or (a.group is not None and a.group in scope)
+                       for a in self.ancestors(site.area_id)))
 
     def coordinates(self, site: Site) -> tuple[float, float] | None:
         """Nearest known (lat, lon) up the area tree, for sunrise/sunset."""
@@ -283,7 +310,11 @@ class SiteRules:
 
 @dataclass(frozen=True)
 class PlanSite:
-    """What exporters and reports need to know of a site, without the dataset."""
+    """What exporters and reports need to know of a site, without the dataset.
+
+    `district_*` is the site's reporting unit (`Dataset.reporting_unit`): a group, a district or
+    the province itself; `district_kind` is its kind as the data writes it (Huyện, Cụm, Tỉnh…).
+    """
 
     id: str
     name: str
@@ -297,6 +328,7 @@ class PlanSite:
     sync_group: str | None = None
     # per weekday (Mon..Sun) of the week, the availability step curve: (minute, share) change points
     audience: tuple[tuple[tuple[int, float], ...], ...] = ()
+    district_kind: str = ""
 
     def availability(self, weekday: int) -> tuple[float, ...]:
         """1440 shares (0..1) of the population able to listen, one per minute of that day."""
@@ -340,6 +372,10 @@ class PlanItem:
     valid_to: date | None = None
     min_gap_min: int | None = None
     sha256: str = ""
+    # segments: who makes the programme (an area or group of the dataset), for reports
+    producer_id: str = ""
+    producer_name: str = ""
+    producer_kind: str = ""
 
     @property
     def duration_min(self) -> int:
@@ -413,6 +449,8 @@ class WeekPlan:
     settings: tuple[tuple[str, str], ...] = ()  # --set overrides and policy file used
     dataset_fingerprint: str = ""  # sha256 over the dataset's files at planning time
     province: str = ""  # name of the root area
+    province_id: str = ""  # id of the root area: sites whose reporting unit it is have no unit calendar
+    province_kind: str = ""  # kind of the root area as the data writes it (Tỉnh)
 
     @property
     def monday(self) -> date:

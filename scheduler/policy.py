@@ -53,7 +53,7 @@ _INT_RANGES = {
     "daily_cap_minutes": (1, 1440),
     "segment_min_gap_minutes": (0, 7 * 1440),
 }
-_OVERRIDE_SECTIONS = ("kind", "area", "site")
+_OVERRIDE_SECTIONS = ("kind", "group", "area", "site")
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -161,7 +161,8 @@ def check_tables(tree: Mapping[str, Any], file: str) -> list[Problem]:
                 check_policy_table(table, f"{section}.{ident}", allow_weights=True)
         else:
             problems.append(
-                Problem(file, section, None, None, "only [policy], [weights], [kind.*], [area.*], [site.*] tables")
+                Problem(file, section, None, None,
+                        "only [policy], [weights], [kind.*], [group.*], [area.*], [site.*] tables")
             )
     return problems
 
@@ -286,7 +287,10 @@ def merged_values(dataset: Dataset, site: Site) -> tuple[dict[str, Any], dict[st
     weights = dict(WEIGHT_DEFAULTS)
     weights.update(policy.base.get("weights", {}))
     keys = [f"kind:{site.kind}"]
-    keys += [f"area:{a.id}" for a in reversed(dataset.ancestors(site.area_id))]
+    for a in reversed(dataset.ancestors(site.area_id)):
+        if a.group:  # a group sits right above the area that names it
+            keys.append(f"group:{a.group}")
+        keys.append(f"area:{a.id}")
     keys.append(f"site:{site.id}")
     for key in keys:
         table = policy.overrides.get(key)
@@ -332,7 +336,7 @@ class SitePolicies(dict):
 
 
 def _basis(dataset: Dataset) -> tuple:
-    return dataset.policy, dataset.areas, dataset.sites
+    return dataset.policy, dataset.areas, dataset.sites, dataset.groups
 
 
 def resolve_site_policies(dataset: Dataset) -> dict[str, SitePolicy]:
@@ -347,7 +351,8 @@ def with_policy(dataset: Dataset, policy: Policy) -> Dataset:
 
 
 def site_policy(dataset: Dataset, site: Site) -> SitePolicy:
-    """The rules in force at one site: base < kind:<kind> < area:<id> (root first) < site:<id>.
+    """The rules in force at one site: base < kind:<kind> < area:<id> (root first; a group:<id>
+    just before the area naming it) < site:<id>.
 
     A lookup in `dataset.site_policies`; merged on the spot when the dataset holds none for its
     current policy, areas and sites (a dataset built by hand, or copied with `replace`).

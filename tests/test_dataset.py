@@ -408,7 +408,7 @@ def test_area_tree_with_two_roots(tiny_copy):
     edit(tiny_copy / "areas.csv", "chu-se,Chư Sê,district,gia-lai", "chu-se,Chư Sê,district,")
     message = problems_of(tiny_copy)
     assert_names(message, "areas.csv", 3, "parent_id")
-    assert "gia-lai on line 2 is already the root" in message
+    assert "the root is likely 'gia-lai' (Gia Lai, line 2)" in message
 
 
 def test_bad_day_names(tiny_copy):

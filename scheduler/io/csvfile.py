@@ -26,6 +26,26 @@ class Table:
         return self.frame.to_dict("records")
 
 
+SEPARATORS = {";": "';'", "\t": "a tab"}
+
+
+def _known_cells(line: str, delimiter: str, columns: tuple[str, ...]) -> int:
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    return sum(nfc(c.strip()).lower() in columns for c in cells)
+
+
+def sniff_separator(text: str, columns: tuple[str, ...]) -> str:
+    """',' unless the header names more known columns when split by ';' or a tab (Excel in a
+    Vietnamese or European locale saves "CSV" with ';')."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    best, known = ",", _known_cells(header, ",", columns)
+    for delimiter in SEPARATORS:
+        n = _known_cells(header, delimiter, columns)
+        if n > known and n >= 2:
+            best, known = delimiter, n
+    return best
+
+
 def read_csv(
     root: Path, name: str, columns: tuple[str, ...], required: tuple[str, ...], problems: Problems,
     must_exist: bool = True,
@@ -33,13 +53,21 @@ def read_csv(
     """The rows of a CSV file whose header holds `required` and nothing outside `columns`.
 
     Blank rows are skipped; a row with the wrong number of cells is a problem and left out. A bad
-    header (missing, unknown or repeated columns) or malformed CSV gives None.
+    header (missing, unknown or repeated columns) or malformed CSV gives None. A file separated by
+    ';' or tabs is read as such, with a warning saying how to save it with commas.
     """
     text = read_text(root, name, problems, required=must_exist)
     if text is None:
         return None
+    delimiter = sniff_separator(text, columns)
+    if delimiter != ",":
+        problems.warn(
+            name, 1, None, None,
+            f"a comma-separated file: its columns are separated by {SEPARATORS[delimiter]} (as Excel saves "
+            f"\"CSV\" in a Vietnamese or European locale); it was read that way. Fix: save it as \"CSV UTF-8 "
+            f"(Comma delimited)\" or replace the separator by ',' (quote cells holding ';' lists)")
     records: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     last = 0
     try:
         for row in reader:

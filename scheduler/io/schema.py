@@ -35,10 +35,18 @@ def parse_time(text: str, allow_24: bool = True) -> int:
 
 
 class Problems(list):
-    """Every problem found so far, in the order found (DataError lists them all at the end)."""
+    """Every problem found so far, in the order found (DataError lists them all at the end), and
+    apart from them the warnings: what loads but would plan wrong silently."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.warnings: list[Problem] = []
 
     def add(self, file: str, line: int | str | None, field: str | None, value: Any, expected: str) -> None:
         self.append(Problem(file, line, field, value, expected))
+
+    def warn(self, file: str, line: int | str | None, field: str | None, value: Any, expected: str) -> None:
+        self.warnings.append(Problem(file, line, field, value, expected))
 
 
 class Cells:
