@@ -36,21 +36,33 @@ def main() -> None:
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
               help="Dataset folder (see docs/dataset-format.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def validate_cmd(data: Path, as_json: bool) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 2).")
+def validate_cmd(data: Path, as_json: bool, strict: bool) -> None:
     """Check a dataset and print a summary; list every problem and exit 2 if it is invalid.
+
+    Warnings (what would plan wrong without a word: unknown language codes, segments that can
+    never air, blackouts over mandatory relays, relays that cannot fit, ';'-separated CSV) are
+    printed too; the exit code stays 0 unless --strict.
 
     \b
     Example:
         loa validate --data data/gia_lai_2024
+        loa validate --data data/gia_lai_2025 --strict
         loa validate --data data/gia_lai_2024 --json
     """
     import json
 
     from .dataset import load_dataset
-    from .views import format_summary, summary
+    from .errors import DataError
+    from .views import format_summary, format_warnings, summary
 
-    info = summary(load_dataset(data))
+    dataset = load_dataset(data)
+    if strict and dataset.warnings:
+        raise DataError(list(dataset.warnings))
+    info = summary(dataset)
     click.echo(json.dumps(info, ensure_ascii=False, indent=2) if as_json else format_summary(info))
+    if dataset.warnings and not as_json:
+        click.secho(format_warnings(dataset.warnings), err=True, fg="yellow")
 
 
 @main.command("sites")
@@ -261,6 +273,10 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
 
     week = check_week(week)
     dataset = prepare_dataset(data, policy_file, settings)
+    if dataset.warnings:
+        from .views import format_warnings
+
+        click.secho(format_warnings(dataset.warnings), err=True, fg="yellow")
     site_ids = select_sites(dataset, districts, sites)
     recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
     with click.progressbar(length=1, label=f"Planning {week}", file=sys.stderr, show_pos=True,
@@ -300,7 +316,7 @@ def _print_plan_summary(plan, wall_s: float) -> None:
     by_district = defaultdict(list)
     for u in plan.units:
         by_district[u.district_id].append(u)
-    click.echo(f"{'district':<14}{'units':>6}  {'status':<26}{'objective':>14}{'bound':>14}{'gap':>8}")
+    click.echo(f"{'reporting unit':<14}{'units':>6}  {'status':<26}{'objective':>14}{'bound':>14}{'gap':>8}")
     for district, units in sorted(by_district.items()):
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(
             {u.status: sum(1 for v in units if v.status == u.status) for u in units}.items()))

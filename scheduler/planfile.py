@@ -89,6 +89,7 @@ class _Site(_Model):
     sync_group: Slug | None = None
     rules: _Rules
     audience: list[list[tuple[Minute, Annotated[float, Field(ge=0, le=1)]]]] = Field(max_length=7)
+    district_kind: Text = ""
 
 
 class _Item(_Model):
@@ -113,6 +114,9 @@ class _Item(_Model):
     valid_to: date | None = None
     min_gap_min: Annotated[int, Field(ge=0, le=7 * 1440)] | None = None
     sha256: Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")] = ""
+    producer_id: Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9-]*)?$", max_length=200)] = ""
+    producer_name: Text = ""
+    producer_kind: Text = ""
 
     @field_validator("audio")
     @classmethod
@@ -153,6 +157,8 @@ class _Dataset(_Model):
     root: Text
     fingerprint: Text = ""
     province: Text = ""
+    province_id: Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9-]*)?$", max_length=200)] = ""
+    province_kind: Text = ""
 
 
 class _Plan(_Model):
@@ -205,6 +211,7 @@ def _site_dict(s: PlanSite) -> dict:
         "population": s.population, "languages": list(s.languages), "technology": s.technology, "kind": s.kind,
         "sync_group": s.sync_group, "rules": _rules_dict(s.rules),
         "audience": [[[m, round(v, 6)] for m, v in day] for day in s.audience],
+        "district_kind": s.district_kind,
     }
 
 
@@ -218,7 +225,8 @@ def _item_dict(i: PlanItem) -> dict:
     return common | {"topic": i.topic, "audio": i.audio, "sha256": i.sha256, "priority": i.priority,
                      "min_plays": i.min_plays, "max_plays": i.max_plays,
                      "valid_from": i.valid_from.isoformat() if i.valid_from else None,
-                     "valid_to": i.valid_to.isoformat() if i.valid_to else None, "min_gap_min": i.min_gap_min}
+                     "valid_to": i.valid_to.isoformat() if i.valid_to else None, "min_gap_min": i.min_gap_min,
+                     "producer_id": i.producer_id, "producer_name": i.producer_name, "producer_kind": i.producer_kind}
 
 
 def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
@@ -230,7 +238,8 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
         "week": plan.week,
         "timezone": TIMEZONE,
         "dataset": {"name": plan.dataset_name, "root": Path(root).as_posix(),
-                    "fingerprint": plan.dataset_fingerprint, "province": plan.province},
+                    "fingerprint": plan.dataset_fingerprint, "province": plan.province,
+                    "province_id": plan.province_id, "province_kind": plan.province_kind},
         "settings": [list(s) for s in plan.settings],
         "sites": [_site_dict(s) for s in sorted(plan.sites, key=lambda s: s.id)],
         "items": [_item_dict(i) for i in sorted(plan.items, key=lambda i: (i.kind, i.id))],
@@ -311,14 +320,16 @@ def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
         )
         sites.append(PlanSite(s.id, s.name, s.district_id, s.district_name, s.population, tuple(s.languages),
                               s.technology, s.kind, rules=rules, sync_group=s.sync_group,
-                              audience=tuple(tuple((m, float(v)) for m, v in day) for day in s.audience)))
+                              audience=tuple(tuple((m, float(v)) for m, v in day) for day in s.audience),
+                              district_kind=s.district_kind))
     items = tuple(
         PlanItem(i.id, i.kind, i.title, i.source, i.language, i.duration_s, topic=i.topic, audio=i.audio,
                  stream_url=i.stream_url, priority=i.priority, mandatory=i.mandatory,
                  days=tuple(sorted(DAY_NAMES.index(d) for d in set(i.days))),
                  start_min=_minutes(i.start) if i.start else 0, mode=i.mode or "",
                  max_delay_min=i.max_delay_min, min_plays=i.min_plays, max_plays=i.max_plays,
-                 valid_from=i.valid_from, valid_to=i.valid_to, min_gap_min=i.min_gap_min, sha256=i.sha256)
+                 valid_from=i.valid_from, valid_to=i.valid_to, min_gap_min=i.min_gap_min, sha256=i.sha256,
+                 producer_id=i.producer_id, producer_name=i.producer_name, producer_kind=i.producer_kind)
         for i in raw.items)
     return WeekPlan(
         week=week_label(week_monday(raw.week)),
@@ -335,6 +346,8 @@ def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
             for p in raw.placements),
         dataset_fingerprint=raw.dataset.fingerprint,
         province=raw.dataset.province,
+        province_id=raw.dataset.province_id,
+        province_kind=raw.dataset.province_kind,
     )
 
 

@@ -44,7 +44,14 @@ def summary(dataset: Dataset) -> dict:
             "audio_minutes": round(sum(s.duration_s for s in dataset.segments) / 60, 1),
         },
         "blackouts": len(dataset.blackouts),
+        "groups": len(dataset.groups),
+        "warnings": [str(w) for w in dataset.warnings],
     }
+
+
+def format_warnings(warnings) -> str:
+    """The warnings as `loa validate` prints them, like the errors."""
+    return "\n".join([f"{len(warnings)} warning(s) (--strict makes them errors):"] + [f"  - {w}" for w in warnings])
 
 
 def format_summary(info: dict) -> str:
@@ -54,7 +61,8 @@ def format_summary(info: dict) -> str:
 
     s, r, g = info["sites"], info["relays"], info["segments"]
     lines = [
-        f"Dataset {info['name']} ({info['root']}): valid",
+        f"Dataset {info['name']} ({info['root']}): valid" + (f", {len(info['warnings'])} warning(s)"
+                                                            if info.get("warnings") else ""),
         f"  areas      {info['areas']['total']}: {join(info['areas']['by_kind'])}",
         f"  sites      {s['total']} ({s['with_station']} with a station, {s['without_station']} without), "
         f"population {s['population']:,}",
@@ -68,6 +76,8 @@ def format_summary(info: dict) -> str:
         f"             languages: {join(g['by_language'])}",
         f"  blackouts  {info['blackouts']}",
     ]
+    if info.get("groups"):
+        lines.insert(2, f"  groups     {info['groups']} (reporting groups, groups.csv)")
     return "\n".join(lines)
 
 

@@ -97,7 +97,7 @@ def test_utf8_bom_is_tolerated(tiny_copy):
 
 def test_summary_counts(tiny):
     info = summary(tiny)
-    assert info["areas"]["by_kind"] == {"commune": 2, "district": 1, "province": 1, "town": 1}
+    assert info["areas"]["by_kind"] == {"Huyện": 1, "Thị trấn": 1, "Tỉnh": 1, "Xã": 2}
     assert info["sites"]["by_technology"] == {"fm": 2, "ip": 1}
     assert info["sites"]["by_language"] == {"jra": 2, "vi": 3}
     assert info["sites"]["without_station"] == 0
@@ -186,7 +186,7 @@ def test_relays_ics_recurrence_that_is_not_weekly_is_named(tiny_copy, lines, fie
 
 
 def test_unknown_parent_area(tiny_copy):
-    edit(tiny_copy / "areas.csv", "chu-se-tt,Chư Sê,town,chu-se", "chu-se-tt,Chư Sê,town,chu-xe")
+    edit(tiny_copy / "areas.csv", "chu-se-tt,Chư Sê,Thị trấn,chu-se", "chu-se-tt,Chư Sê,Thị trấn,chu-xe")
     message = problems_of(tiny_copy)
     assert_names(message, "areas.csv", 4, "parent_id")
     assert "'chu-xe'" in message
@@ -397,7 +397,7 @@ def test_sun_anchors_need_coordinates(tiny_copy):
 
 
 def test_area_tree_with_a_cycle(tiny_copy):
-    edit(tiny_copy / "areas.csv", "gia-lai,Gia Lai,province,,", "gia-lai,Gia Lai,province,chu-se,")
+    edit(tiny_copy / "areas.csv", "gia-lai,Gia Lai,Tỉnh,,", "gia-lai,Gia Lai,Tỉnh,chu-se,")
     message = problems_of(tiny_copy)
     assert "exactly one root" in message
     assert_names(message, "areas.csv", 2, "parent_id")
@@ -405,7 +405,7 @@ def test_area_tree_with_a_cycle(tiny_copy):
 
 
 def test_area_tree_with_two_roots(tiny_copy):
-    edit(tiny_copy / "areas.csv", "chu-se,Chư Sê,district,gia-lai", "chu-se,Chư Sê,district,")
+    edit(tiny_copy / "areas.csv", "chu-se,Chư Sê,Huyện,gia-lai", "chu-se,Chư Sê,Huyện,")
     message = problems_of(tiny_copy)
     assert_names(message, "areas.csv", 3, "parent_id")
     assert "the root is likely 'gia-lai' (Gia Lai, line 2)" in message
@@ -457,7 +457,7 @@ def test_bad_blackout(tiny_copy):
 
 
 def test_every_problem_is_reported_at_once(tiny_copy):
-    edit(tiny_copy / "areas.csv", "chu-se-tt,Chư Sê,town,chu-se", "chu-se-tt,Chư Sê,town,chu-xe")
+    edit(tiny_copy / "areas.csv", "chu-se-tt,Chư Sê,Thị trấn,chu-se", "chu-se-tt,Chư Sê,Thị trấn,chu-xe")
     edit(tiny_copy / "sites.csv", "urban,ip,18000", "urban,radio,-5")
     edit(tiny_copy / "segments.csv", "audio/mot-cua.ogg,2,4,4", "audio/mot-cua.ogg,2,4,9")
     edit(tiny_copy / "dataset.toml", 'country = "VN"', 'country = "VN"\nregion = "x"')

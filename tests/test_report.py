@@ -27,8 +27,8 @@ from scheduler.solver.run import plan_week
 
 WEEK = "2024-W10"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-KRONG_PA_AREAS = ("krong-pa,Krông Pa,district,gia-lai,637,13.2,108.6,GSO\n"
-                  "krong-pa-ia-rmok,Ia RMok,commune,krong-pa,24061,,,GSO\n")
+KRONG_PA_AREAS = ("krong-pa,Krông Pa,Huyện,gia-lai,637,13.2,108.6,GSO\n"
+                  "krong-pa-ia-rmok,Ia RMok,Xã,krong-pa,24061,,,GSO\n")
 KRONG_PA_SITE = "krong-pa-ia-rmok,Ia RMok,krong-pa-ia-rmok,rural,wired,5000,test value,vi,upland-coffee,,,yes\n"
 
 
@@ -98,7 +98,9 @@ def test_csv_has_bom_and_round_trips_vietnamese(report_dir):
     assert raw.startswith(b"\xef\xbb\xbf")
     frame = pd.read_csv(report_dir / "kpi_site.csv", encoding="utf-8-sig")
     assert list(frame["Đài truyền thanh"]) == ["Ia Blang", "Ia Hlốp", "Thị trấn Chư Sê", "Ia RMok"]
+    # the level is named by the data's own kind of area, never by the code
     assert list(frame["Huyện"]) == ["Chư Sê"] * 3 + ["Krông Pa"]
+    assert list(frame["Loại đơn vị"]) == ["Huyện"] * 4
     assert "Phút CCHC – tiếng Gia Rai" in frame.columns
     text = raw.decode("utf-8-sig")
     for ch in "ốôịấ":

@@ -15,6 +15,7 @@ from ..domain import WeekPlan, week_days
 from ..errors import ExportError
 from ..fsutil import write_bytes_atomic
 from . import audio, ical, manifest
+from .levels import is_province, unit_title
 
 WRITE_THREADS = 8
 
@@ -51,6 +52,8 @@ def site_calendar_path(plan: WeekPlan, out: Path, site_id: str) -> Path:
 
 
 def district_calendar_path(plan: WeekPlan, out: Path, district_id: str) -> Path:
+    """The calendar of a reporting unit (a district or a group); sites that report straight to
+    the province have none: it would only repeat their own calendars."""
     return Path(out) / "calendars" / plan.week / f"{district_id}.ics"
 
 
@@ -117,10 +120,12 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
         events += len(evs)
         cancelled += len(gone)
         files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site), evs, gone))
+        if is_province(plan, site):
+            continue
         district_events.setdefault(site.district_id, {}).update(evs)
         district_gone.setdefault(site.district_id, {}).update(gone)
     for district_id in sorted(district_events):
-        name = next(s.district_name for s in plan.sites if s.district_id == district_id)
+        name = next(unit_title(s) for s in plan.sites if s.district_id == district_id)
         path = district_calendar_path(plan, out, district_id)
         evs = district_events[district_id]
         active = {str(ev["uid"]) for ev in evs.values()}

@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
 from .i18n import day_name, label, language_name, number
-from .kpis import TEXT_COLUMNS
+from .kpis import TEXT_COLUMNS, producers
+from .levels import page_words, producer_title, titled, unit_title, words
 
 RELAY_COLOUR = "#37474f"
 OPTIONAL_RELAY_COLOUR = "#90a4ae"
@@ -48,9 +49,9 @@ def _css() -> Markup:
     return Markup(env.loader.get_source(env, "report.css")[0])
 
 
-def _render(template: str, lang: str, **context) -> str:
+def _render(template: str, lang: str, level_words: dict | None = None, **context) -> str:
     return _env().get_template(template).render(
-        lang=lang, css=_css(), t=lambda key: label(key, lang), num=lambda v: number(v, lang), **context)
+        lang=lang, css=_css(), t=lambda key: label(key, lang, level_words), num=lambda v: number(v, lang), **context)
 
 
 # --------------------------------------------------------------------------- colours and words
@@ -88,6 +89,8 @@ def _block_title(items: Items, p: Placement, lang: str) -> str:
     if item is not None:
         extra = f" · {item.source}" if p.kind == "relay" else f" · {label('topic', lang)} {item.topic}"
         extra += f" · {language_name(item.language, lang)}"
+        if p.kind == "segment" and producer_title(item):
+            extra += f" · {label('producer', lang)}: {producer_title(item)}"
     return f"{title} — {day_name(p.start.weekday(), lang)} {p.start:%d/%m} {p.start:%H:%M}–{p.end:%H:%M}{extra}"
 
 
@@ -174,7 +177,8 @@ def _agenda(plan: WeekPlan, placements: list[Placement], items: Items, lang: str
         for p in sorted((p for p in placements if p.start.date() == day), key=lambda p: p.start):
             item = items.get((p.kind, p.item_id))
             entries.append({"time": f"{p.start:%H:%M}", "title": item.title if item else p.item_id,
-                            "colour": item_colour(p, item)})
+                            "colour": item_colour(p, item),
+                            "producer": producer_title(item) if item is not None and p.kind == "segment" else ""})
         days.append({"label": _day_label(plan, i, lang), "entries": entries})
     return days
 
@@ -188,10 +192,12 @@ def district_html(plan: WeekPlan, district_id: str, raw: dict[str, pd.DataFrame]
     list of items; `chart_png` (the availability chart) closes the page."""
     items = {(i.kind, i.id): i for i in plan.items}
     sites = sorted((s for s in plan.sites if s.district_id == district_id), key=lambda s: (s.name, s.id))
-    dname = sites[0].district_name if sites else district_id
+    dname = unit_title(sites[0]) if sites else district_id
+    level_words = page_words(plan, sites[0].district_kind if sites else "", lang)
     drow = raw["district"][raw["district"]["district_id"] == district_id].to_dict("records")
     srows = {r["site_id"]: r for r in raw["site"].to_dict("records")}
-    columns = [(label("district_total", lang), row) for row in drow] + [(s.name, srows.get(s.id, {})) for s in sites]
+    columns = ([(label("district_total", lang, level_words), row) for row in drow]
+               + [(s.name, srows.get(s.id, {})) for s in sites])
     t0, t1 = _time_range(plan)
     by_site: dict[str, list[Placement]] = {s.id: [] for s in sites}
     for p in plan.placements:
@@ -203,11 +209,18 @@ def district_html(plan: WeekPlan, district_id: str, raw: dict[str, pd.DataFrame]
         views.append({"id": s.id, "name": s.name, "grid": _grid(plan, placements, items, lang, t0, t1),
                       "heat": _heatmap(plan, s, placements, items, lang),
                       "agenda": _agenda(plan, placements, items, lang)})
-    return _render("district.html.j2", lang,
+    return _render("district.html.j2", lang, level_words,
                    title=f"{label('report', lang)} — {dname} — {label('week', lang)} {plan.week}",
                    district=dname, week=plan.week, columns=columns,
                    keys=[c for c in raw["site"].columns if c not in TEXT_COLUMNS],
-                   legend=_legend(plan, lang), sites=views, chart_png=chart_png)
+                   legend=_legend(plan, lang), sites=views, chart_png=chart_png,
+                   producers=_producer_rows(plan, {s.id for s in sites}, lang))
+
+
+def _producer_rows(plan: WeekPlan, site_ids: set[str] | None, lang: str) -> list[dict]:
+    """Who made what aired: one row per producer (segments.csv `producer`)."""
+    return [{**r, "producer": r["producer"] or label("producer_unknown", lang)}
+            for r in producers(plan, site_ids).to_dict("records")]
 
 
 def index_html(plan: WeekPlan, raw: dict[str, pd.DataFrame], pages: list[tuple[str, str, str]],
@@ -216,12 +229,15 @@ def index_html(plan: WeekPlan, raw: dict[str, pd.DataFrame], pages: list[tuple[s
     prov = raw["province"].to_dict("records")
     drows = {r["district_id"]: r for r in raw["district"].to_dict("records")}
     name = prov[0]["province"] if prov else plan.province or plan.dataset_name
-    return _render("index.html.j2", lang,
+    name = titled(plan.province_kind, name)
+    return _render("index.html.j2", lang, words(plan, lang),
                    title=f"{label('report', lang)} — {name} — {label('week', lang)} {plan.week}",
-                   province=prov[0] if prov else None,
+                   province=prov[0] if prov else None, province_name=name,
                    keys=[c for c in raw["province"].columns if c not in TEXT_COLUMNS],
                    columns=INDEX_COLUMNS, listeners_png=listeners_png,
-                   districts=[{"file": f, "name": n, "row": drows.get(did, {})} for did, n, f in pages])
+                   districts=[{"file": f, "name": titled(drows.get(did, {}).get("district_kind", ""), n),
+                               "row": drows.get(did, {})} for did, n, f in pages],
+                   producers=_producer_rows(plan, None, lang))
 
 
 # --------------------------------------------------------------------------- matplotlib PNGs
@@ -244,15 +260,15 @@ def _figure_png(fig) -> bytes:
     return buf.getvalue()
 
 
-def listener_plays_png(district_frame: pd.DataFrame, lang: str = "vi") -> bytes:
-    """Horizontal bars: expected listener-plays of PAR items per district."""
+def listener_plays_png(district_frame: pd.DataFrame, lang: str = "vi", level_words: dict | None = None) -> bytes:
+    """Horizontal bars: expected listener-plays of PAR items per reporting unit."""
     plt = _pyplot()
     frame = district_frame.sort_values("listener_plays") if len(district_frame) else district_frame
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * max(1, len(frame))))
     ax.barh(list(frame["district"]) if len(frame) else [], list(frame["listener_plays"]) if len(frame) else [],
             color="#1f77b4")
     ax.set_xlabel(label("listener_plays", lang))
-    ax.set_title(label("listener_plays_by_district", lang), fontsize=11)
+    ax.set_title(label("listener_plays_by_district", lang, level_words), fontsize=11)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     fig.tight_layout()

@@ -7,18 +7,30 @@ names of the 54 ethnic groups (Gia Rai, Ba Na); English uses the usual exonyms (
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 from ..errors import ExportError
 
 LANGS = ("vi", "en")
 LANG_PREFIX = "par_min_lang_"  # KPI keys par_min_lang_<code>: PAR minutes in one language
 
-# key -> (Vietnamese, English)
+# The words for the levels of the area tree come from the plan's data (`levels.words`): a
+# reporting unit may be a Huyện, a Thành phố, a Cụm or the Tỉnh itself. These stand in for a plan
+# that records no kinds (written before plans carried them) and name no level.
+DEFAULT_WORDS = {
+    "vi": {"unit": "Đơn vị", "unit_lower": "đơn vị", "unit_sheet": "Đơn vị", "kind": "đơn vị",
+           "province": "Tỉnh", "province_sheet": "Tỉnh"},
+    "en": {"unit": "Unit", "unit_lower": "unit", "unit_sheet": "Units", "kind": "unit",
+           "province": "Province", "province_sheet": "Province"},
+}
+
+# key -> (Vietnamese, English); {unit}, {province}, {kind}… are the plan's own level words
 LABELS: dict[str, tuple[str, str]] = {
     # KPI columns
-    "province": ("Tỉnh", "Province"),
-    "district_id": ("Mã huyện", "District ID"),
-    "district": ("Huyện", "District"),
+    "province": ("{province}", "{province}"),
+    "district_id": ("Mã {unit_lower}", "{unit} ID"),
+    "district": ("{unit}", "{unit}"),
+    "district_kind": ("Loại đơn vị", "Unit kind"),
     "site_id": ("Mã đài", "Site ID"),
     "site": ("Đài truyền thanh", "Site"),
     "sites": ("Số đài", "Sites"),
@@ -45,15 +57,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "gap_pct": ("Khoảng cách tối ưu (%)", "Optimality gap (%)"),
     # workbook sheets, one per KPI level
     "sheet_site": ("Đài", "Sites"),
-    "sheet_district": ("Huyện", "Districts"),
-    "sheet_province": ("Tỉnh", "Province"),
+    "sheet_district": ("{unit_sheet}", "{unit_sheet}"),
+    "sheet_province": ("{province_sheet}", "{province_sheet}"),
     # HTML pages
     "report": ("Báo cáo tuyên truyền CCHC", "PAR communication report"),
     "week": ("Tuần", "Week"),
     "kpis": ("Chỉ số", "KPIs"),
     "metric": ("Chỉ số", "KPI"),
-    "district_total": ("Toàn huyện", "District total"),
-    "districts": ("Các huyện", "Districts"),
+    "district_total": ("Toàn {kind}", "Whole {kind}"),
+    "districts": ("Theo đơn vị báo cáo: {unit}", "By reporting unit: {unit}"),
     "province_kpis": ("Chỉ số toàn tỉnh", "Province KPIs"),
     "back": ("← Mục lục", "← Index"),
     "grid": ("Lịch phát trong tuần", "Weekly schedule"),
@@ -70,7 +82,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "placed": ("Bài phát / tiếp sóng", "Placement (item or relay)"),
     # charts
     "availability": ("Đường sẵn sàng nghe và các bài phát", "Availability curve and placements"),
-    "listener_plays_by_district": ("Lượt người nghe dự kiến theo huyện", "Expected listener-plays by district"),
+    "listener_plays_by_district": ("Lượt người nghe dự kiến theo {unit_lower}", "Expected listener-plays by {unit}"),
+    # who makes the programmes (segments.csv producer)
+    "producer": ("Đơn vị sản xuất", "Producer"),
+    "producers": ("Bài CCHC theo đơn vị sản xuất", "PAR items by producer"),
+    "producer_unknown": ("(không ghi đơn vị sản xuất)", "(no producer given)"),
     "hour": ("giờ", "hour"),
     # plan comparison
     "compare_placements": ("lượt phát: {moved} dời giờ, {added} thêm, {removed} bỏ, {unchanged} giữ nguyên",
@@ -106,12 +122,23 @@ def language_name(code: str, lang: str = "vi") -> str:
     return names[check_lang(lang)] if names else code
 
 
-def label(key: str, lang: str = "vi") -> str:
-    """What a reader sees for a KPI column or a page word; an unknown key is shown as it is."""
+class _Keep(dict):
+    """Fills the level words a label names and leaves other fields ({moved}…) for the caller."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def label(key: str, lang: str = "vi", words: Mapping[str, str] | None = None) -> str:
+    """What a reader sees for a KPI column or a page word; an unknown key is shown as it is.
+
+    `words` are the plan's level words (`levels.words`); without them a label names no level."""
     i = check_lang(lang)
     if key.startswith(LANG_PREFIX) and key != LANG_PREFIX:
         return LABELS[LANG_PREFIX][i].format(language_name(key[len(LANG_PREFIX):], lang))
-    return LABELS[key][i] if key in LABELS else key
+    if key not in LABELS:
+        return key
+    return LABELS[key][i].format_map(_Keep({**DEFAULT_WORDS[lang], **(words or {})}))
 
 
 def day_name(weekday: int, lang: str = "vi") -> str:

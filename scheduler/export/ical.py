@@ -26,6 +26,7 @@ import icalendar
 from ..domain import TIMEZONE, Placement, PlanItem, PlanSite, WeekPlan, week_days
 from ..errors import ExportError
 from .i18n import language_name
+from .levels import unit_title
 
 PRODID = "-//loa//loa-scheduler//VI"
 UID_DOMAIN = "loa"
@@ -289,7 +290,7 @@ def district_calendar(plan: WeekPlan, district_id: str, previous: icalendar.Cale
     placements = [p for p in plan.placements if p.site_id in ids]
     events = build_events(plan, placements, previous)
     gone = cancelled_events(plan, previous, (str(ev["uid"]) for ev in events.values()))
-    return assemble(plan, district_calendar_name(plan, sites[0].district_name), events, gone)
+    return assemble(plan, district_calendar_name(plan, unit_title(sites[0])), events, gone)
 
 
 def to_bytes(cal: icalendar.Calendar) -> bytes:

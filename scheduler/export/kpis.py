@@ -19,13 +19,14 @@ import pandas as pd
 from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
 from ..rules import split_sessions
 from .i18n import LANG_PREFIX, label
+from .levels import producer_title, words
 
-LEVELS = ("site", "district", "province")
-TEXT_COLUMNS = ("province", "district_id", "district", "site_id", "site")
+LEVELS = ("site", "district", "province")  # "district" is the reporting unit: a group, a district or the province
+TEXT_COLUMNS = ("province", "district_id", "district", "district_kind", "site_id", "site")
 
 _SUMS = ("population", "par_plays", "par_minutes", "listener_plays", "required_plays", "required_plays_met",
          "segments_short", "mandatory_relays_due", "mandatory_relays_aired")
-_ORDER = ("province", "district_id", "district", "site_id", "site", "sites", "population", "par_plays",
+_ORDER = ("province", "district_id", "district", "district_kind", "site_id", "site", "sites", "population", "par_plays",
           "par_minutes", "listener_plays", "listener_plays_per_1000", "required_plays", "required_plays_met",
           "required_met_pct", "segments_short", "mandatory_relays_due", "mandatory_relays_aired",
           "mandatory_relays_pct", "topics_covered", LANG_PREFIX, "daily_cap_minutes", "airtime_day_mean_min",
@@ -87,6 +88,7 @@ def _site_row(plan: WeekPlan, site: PlanSite, placements: list[Placement],
     row = {
         "district_id": site.district_id,
         "district": site.district_name,
+        "district_kind": site.district_kind,
         "site_id": site.id,
         "site": site.name,
         "population": site.population,
@@ -160,9 +162,10 @@ def _frame(rows: list[dict], lang_keys: list[str]) -> pd.DataFrame:
     return frame
 
 
-def localize(frame: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
-    """The frame with the headers a reader sees."""
-    return frame.rename(columns={c: label(c, lang) for c in frame.columns})
+def localize(frame: pd.DataFrame, lang: str = "vi", level_words: dict | None = None) -> pd.DataFrame:
+    """The frame with the headers a reader sees; `level_words` (`levels.words(plan)`) name the
+    reporting unit and the province as the data does."""
+    return frame.rename(columns={c: label(c, lang, level_words) for c in frame.columns})
 
 
 def kpis(plan: WeekPlan, lang: str | None = None) -> dict[str, pd.DataFrame]:
@@ -185,13 +188,39 @@ def kpis(plan: WeekPlan, lang: str | None = None) -> dict[str, pd.DataFrame]:
     districts: dict[str, list[dict]] = defaultdict(list)
     for r in site_rows:
         districts[r["district_id"]].append(r)
-    district_rows = [{"district_id": did, "district": rows[0]["district"], **_combine(rows, lang_keys)}
-                     for did, rows in districts.items()]
+    district_rows = [{"district_id": did, "district": rows[0]["district"], "district_kind": rows[0]["district_kind"],
+                      **_combine(rows, lang_keys)} for did, rows in districts.items()]
     province_rows = ([{"province": plan.province or plan.dataset_name, **_combine(site_rows, lang_keys)}]
                      if site_rows else [])
 
     frames = {"site": _frame(site_rows, lang_keys), "district": _frame(district_rows, lang_keys),
               "province": _frame(province_rows, lang_keys)}
     if lang is not None:
-        frames = {k: localize(f, lang) for k, f in frames.items()}
+        frames = {k: localize(f, lang, words(plan, lang)) for k, f in frames.items()}
     return frames
+
+
+PRODUCER_COLUMNS = ("producer_id", "producer", "par_plays", "par_minutes", "listener_plays")
+
+
+def producers(plan: WeekPlan, site_ids: set[str] | None = None) -> pd.DataFrame:
+    """PAR plays, minutes and listener-plays per producer of the segments (segments.csv `producer`:
+    the province, a commune, a district centre, a group), at `site_ids` or every site; most
+    listener-plays first. A segment without a producer counts under producer_id ''."""
+    items = {i.id: i for i in plan.items if i.kind == "segment"}
+    rows: dict[str, dict] = {}
+    for p in plan.placements:
+        if p.kind != "segment" or (site_ids is not None and p.site_id not in site_ids):
+            continue
+        item = items.get(p.item_id)
+        key = item.producer_id if item is not None else ""
+        row = rows.setdefault(key, {"producer_id": key, "producer": producer_title(item) if item else "",
+                                    "par_plays": 0, "par_minutes": 0.0, "listener_plays": 0.0})
+        row["par_plays"] += 1
+        row["par_minutes"] += _air_s(p, item) / 60
+        row["listener_plays"] += p.listeners
+    frame = pd.DataFrame(sorted(rows.values(), key=lambda r: (-r["listener_plays"], r["producer_id"])),
+                         columns=list(PRODUCER_COLUMNS))
+    for c in ("par_minutes", "listener_plays"):
+        frame[c] = frame[c].astype(float).round(1)
+    return frame

@@ -22,6 +22,7 @@ from ..fsutil import write_bytes_atomic
 from . import charts
 from .i18n import check_lang, label
 from .kpis import LEVELS, kpis, localize
+from .levels import words
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -47,16 +48,17 @@ def _stamped(xlsx: bytes, when: datetime) -> bytes:
 
 
 def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi",
-               when: datetime = datetime(2024, 1, 1)) -> Path:
+               when: datetime = datetime(2024, 1, 1), level_words: dict | None = None) -> Path:
     """One sheet per level: bold filled header, frozen first row, widths from the content.
-    `when` (the plan's week) replaces the clock in the file, for byte-identical reruns."""
+    `when` (the plan's week) replaces the clock in the file, for byte-identical reruns;
+    `level_words` name the sheets of the reporting unit and the province as the data does."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for level in LEVELS:
-            frame, sheet = frames[level], label(f"sheet_{level}", lang)
+            frame, sheet = frames[level], label(f"sheet_{level}", lang, level_words)
             frame.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
@@ -73,7 +75,8 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi",
 
 
 def districts_of(plan: WeekPlan) -> list[tuple[str, str]]:
-    """(district id, name) of the plan's sites, by name: one report page each."""
+    """(id, name) of the plan's reporting units (groups, districts, or the province when sites
+    report straight to it), by name: one report page each."""
     seen: dict[str, str] = {}
     for s in plan.sites:
         seen.setdefault(s.district_id, s.district_name)
@@ -103,15 +106,16 @@ def write_report(plan: WeekPlan, out_dir: Path, lang: str = "vi", chart_site: st
     if chart_site is not None and chart_site not in {s.id for s in plan.sites}:
         raise ExportError(f"site {chart_site!r} is not in the plan of {plan.week}")
     raw = kpis(plan)
-    shown = {k: localize(f, lang) for k, f in raw.items()}
+    level_words = words(plan, lang)
+    shown = {k: localize(f, lang, level_words) for k, f in raw.items()}
     written: list[Path] = []
     try:
         for level in LEVELS:
             written.append(write_csv(shown[level], out_dir / f"kpi_{level}.csv"))
         written.append(write_xlsx(shown, out_dir / "kpi.xlsx", lang,
-                                  when=datetime.combine(plan.monday, datetime.min.time())))
+                                  when=datetime.combine(plan.monday, datetime.min.time()), level_words=level_words))
 
-        listeners_png = charts.listener_plays_png(raw["district"], lang)
+        listeners_png = charts.listener_plays_png(raw["district"], lang, level_words)
         written.append(write_bytes_atomic(out_dir / "listener_plays_by_district.png", listeners_png))
         site_id = chart_site or default_chart_site(plan)
         chart_png = charts.availability_png(plan, site_id, lang) if site_id is not None else None

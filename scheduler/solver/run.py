@@ -132,7 +132,7 @@ def plan_sites(dataset: Dataset, week: str, site_ids: set[str]) -> tuple[PlanSit
             site.id, site.name, district.id, district.name, site.population, site.languages, site.technology,
             site.kind, rules=site_rules(dataset, site, site_policy(dataset, site), week),
             sync_group=site.sync_group,
-            audience=tuple(availability_steps(dataset, site, day) for day in days)))
+            audience=tuple(availability_steps(dataset, site, day) for day in days), district_kind=district.kind))
     return tuple(out)
 
 
@@ -141,10 +141,14 @@ def plan_items(dataset: Dataset) -> tuple[PlanItem, ...]:
     items = [PlanItem(r.id, "relay", r.title, r.source, r.language, r.duration_s, stream_url=r.stream_url,
                       mandatory=r.mandatory, days=r.days, start_min=r.start_min, mode=r.mode,
                       max_delay_min=r.max_delay_min) for r in dataset.relays]
+    makers = {a.id: a for a in (*dataset.areas, *dataset.groups)}
     items += [PlanItem(s.id, "segment", s.title, s.source or dataset.name, s.language, s.duration_s,
                        topic=s.topic, audio=s.audio, priority=s.priority, min_plays=s.min_plays,
                        max_plays=s.max_plays, valid_from=s.valid_from, valid_to=s.valid_to,
-                       min_gap_min=s.min_gap_min, sha256=s.sha256) for s in dataset.segments]
+                       min_gap_min=s.min_gap_min, sha256=s.sha256, producer_id=s.producer or "",
+                       producer_name=makers[s.producer].name if s.producer in makers else "",
+                       producer_kind=makers[s.producer].kind if s.producer in makers else "")
+              for s in dataset.segments]
     return tuple(sorted(items, key=lambda i: (i.kind, i.id)))
 
 
@@ -172,7 +176,9 @@ def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
                     sites=plan_sites(dataset, week, site_ids), items=plan_items(dataset),
                     placements=tuple(sorted(placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id))),
                     units=tuple(units), settings=settings, dataset_fingerprint=dataset.fingerprint,
-                    province=roots[0].name if len(roots) == 1 else dataset.name)
+                    province=roots[0].name if len(roots) == 1 else dataset.name,
+                    province_id=roots[0].id if len(roots) == 1 else "",
+                    province_kind=roots[0].kind if len(roots) == 1 else "")
 
 
 def plan_digest(plan: WeekPlan) -> str:
