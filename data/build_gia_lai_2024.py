@@ -35,6 +35,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+import populations
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "gia_lai_2024"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -42,12 +44,10 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # --------------------------------------------------------------------------- districts
 
-# GSO district code -> (area id, approximate district-seat lat, lon, approx. population)
+# GSO district code -> (area id, approximate district-seat lat, lon, unused)
 # Coordinates: approximate position of the district seat (town centre), ~5 km precision, written
 # from general geographic knowledge; they are only used for sunrise/sunset (1 km ~ 2 s of sun time).
-# Population: approximate 2019-census district populations, rounded to 1,000 (recollection of
-# the published census tables, +-10%; no official file was available offline). Their sum,
-# ~1.49 million, is close to the province's ~1.51 million.
+# Populations come from data/populations.py (census figures in data/sources/, per row).
 DISTRICTS = {
     "622": ("pleiku", 13.983, 108.000, 254_000),
     "623": ("an-khe", 13.955, 108.660, 65_000),
@@ -74,9 +74,6 @@ KIND_UNIT = {"Phường": "ward", "Xã": "commune", "Thị trấn": "township"}
 PREFIX_UNIT = {"ward": "Phường", "commune": "Xã", "township": "Thị trấn"}
 PREFIX_DISTRICT = {"city": "thành phố", "town": "thị xã", "district": "huyện"}
 
-# Population weights of one unit inside its district (assumption: wards and townships are the
-# denser centres of their district).
-POP_WEIGHT = {"ward": 1.6, "township": 2.0, "commune": 1.0}
 
 # --------------------------------------------------------------------------- languages
 # Rule (deterministic, explained in the README):
@@ -174,6 +171,10 @@ def write_text(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+SOURCES = HERE / "sources"
+UNITS: list[dict] = []
+
+
 def read_units(src: Path) -> list[dict]:
     with (src / "gia_lai_2024_units.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -191,7 +192,7 @@ def read_units(src: Path) -> list[dict]:
 
 def build_areas(units: list[dict]) -> tuple[list[dict], dict[str, dict]]:
     pid, pname, pcode, plat, plon = PROVINCE
-    areas = [dict(area_id=pid, name=pname, kind="province", parent_id="", code=pcode, lat=plat, lon=plon,
+    areas = [dict(area_id=pid, name=pname, kind="Tỉnh", parent_id="", code=pcode, lat=plat, lon=plon,
                   source="GSO province code 64; lat/lon: approximate coordinates of the provincial seat (Pleiku)")]
     info: dict[str, dict] = {}
     seen_d: set[str] = set()
@@ -209,7 +210,7 @@ def build_areas(units: list[dict]) -> tuple[list[dict], dict[str, dict]]:
             dname = nfc(u["district_name"])
             kind = KIND_DISTRICT[u["district_kind"]]
             assert slug(dname) == did, (dname, did)
-            areas.append(dict(area_id=did, name=dname, kind=kind, parent_id=pid, code=dcode, lat=lat, lon=lon,
+            areas.append(dict(area_id=did, name=dname, kind=u["district_kind"], parent_id=pid, code=dcode, lat=lat, lon=lon,
                               source=f"{u['district_source']}; {SRC_COORD}"))
         name = nfc(u["commune_name"])
         kind = KIND_UNIT[u["commune_kind"]]
@@ -221,7 +222,7 @@ def build_areas(units: list[dict]) -> tuple[list[dict], dict[str, dict]]:
         change = nfc(u.get("changed_2024_11") or "")
         if change:
             src = f"{src}; changes on 1 Nov 2024: {change}"
-        areas.append(dict(area_id=aid, name=name, kind=kind, parent_id=did, code=u["commune_code"],
+        areas.append(dict(area_id=aid, name=name, kind=u["commune_kind"], parent_id=did, code=u["commune_code"],
                           lat="", lon="", source=src))
         info[aid] = dict(id=aid, name=name, kind=kind, district=did, code=u["commune_code"],
                          district_name=nfc(u["district_name"]), changed=bool(change),
@@ -273,22 +274,9 @@ def profile_of(u: dict, langs: list[str]) -> str:
 
 
 def build_sites(info: dict[str, dict]) -> list[dict]:
-    by_district: dict[str, list[dict]] = {}
-    for u in info.values():
-        by_district.setdefault(u["district"], []).append(u)
-    pop: dict[str, int] = {}
-    pop_src: dict[str, str] = {}
-    for code, (did, _lat, _lon, total) in DISTRICTS.items():
-        members = by_district[did]
-        wsum = sum(POP_WEIGHT[m["kind"]] for m in members)
-        for m in members:
-            w = POP_WEIGHT[m["kind"]]
-            pop[m["id"]] = int(round(total * w / wsum, -1))
-            pop_src[m["id"]] = (
-                f"estimate: approx. 2019-census population of {m['district_name']} (~{total:,}, rounded, "
-                f"from memory of the census tables) split over its {len(members)} units with weights "
-                f"ward 1.6 / township 2.0 / commune 1.0 (this unit {w}); assumes the speakers reach the whole "
-                f"unit; no official per-commune figure was available offline")
+    figures = populations.gia_lai_2024(SOURCES, UNITS)
+    pop = {sid: figures[u["code"]].population for sid, u in info.items()}
+    pop_src = {sid: figures[u["code"]].source for sid, u in info.items()}
     group_of = {sid: g for g, members in SYNC_GROUPS.items() for sid in members}
     sites = []
     market_of: dict[str, str] = {}
@@ -466,10 +454,11 @@ def build_segments(info: dict[str, dict], areas: list[dict]) -> list[dict]:
         for u in info.values():
             if u["district"] == did:
                 counts[u["kind"]] += 1
-        text, topic = district_programme(did, d["name"], d["kind"], counts, idx)
+        dkind = KIND_DISTRICT[d["kind"]]
+        text, topic = district_programme(did, d["name"], dkind, counts, idx)
         sid = f"{did}-cchc-tuan"
         write_text(OUT / "scripts" / f"{sid}.txt", "# generated by data/build_gia_lai_2024.py – edit the pool there\n" + text)
-        dpre = PREFIX_DISTRICT[d["kind"]]
+        dpre = PREFIX_DISTRICT[dkind]
         segs.append(dict(segment_id=sid, title=f"Chuyên mục cải cách hành chính {dpre} {d['name']} (hằng tuần)",
                          topic=topic, language="vi", audio=f"audio/{sid}.ogg", min_plays=1, max_plays=2, priority=4,
                          valid_from="", valid_to="", scope=did, min_gap_min=2880,
@@ -500,13 +489,17 @@ BLACKOUTS = [
      "Sample local event, invented to exercise blackouts in the demo week 2024-W10: the district's speakers carry "
      "the rally live, so no regular programme airs 10:30-13:30 on Fri 8 Mar 2024 in Chư Sê."),
     ("krong-pa-phu-can-2024-04-16-bao-duong", "Bảo dưỡng hệ thống truyền thanh xã Phú Cần (ví dụ)",
-     datetime(2024, 4, 16, 13, 0), datetime(2024, 4, 16, 17, 30), "krong-pa-phu-can",
-     "Sample maintenance window for one commune station (invented)."),
+     datetime(2024, 4, 16, 13, 0), datetime(2024, 4, 16, 16, 30), "krong-pa-phu-can",
+     "Sample maintenance window for one commune station (invented); it ends before the provincial news at 17:00."),
     ("quoc-tang-2024-07-25", "Quốc tang Tổng Bí thư Nguyễn Phú Trọng: tạm dừng chương trình thường kỳ",
      datetime(2024, 7, 25, 0, 0), datetime(2024, 7, 27, 0, 0), "gia-lai",
      "State funeral 25-26 Jul 2024. Regular programmes are suspended; the funeral coverage the stations relay "
      "is outside this dataset, so the whole period is modelled as a blackout (modelling choice)."),
 ]
+
+
+# blackouts meant to silence the mandatory relays too (loa validate warns about any other)
+SUSPENDS_RELAYS = {"quoc-tang-2024-07-25"}
 
 
 def build_blackouts() -> bytes:
@@ -525,6 +518,8 @@ def build_blackouts() -> bytes:
         ev.add("dtend", end.replace(tzinfo=TZ))
         ev.add("description", desc)
         ev.add("x-loa-scope", scope)
+        if uid in SUSPENDS_RELAYS:
+            ev.add("x-loa-suspends-relays", "yes")
         cal.add_component(ev)
     if hasattr(cal, "add_missing_timezones"):
         cal.add_missing_timezones()
@@ -541,7 +536,10 @@ def main(argv: list[str] | None = None) -> int:
         default_src = HERE.parent.parent / "shared" / "data"
     ap.add_argument("--sources", default=str(default_src), help="folder with gia_lai_2024_units.csv/_districts.csv")
     args = ap.parse_args(argv)
-    units = read_units(Path(args.sources))
+    global SOURCES, UNITS
+    SOURCES = Path(args.sources)
+    units = read_units(SOURCES)
+    UNITS = units
     (OUT / "scripts").mkdir(parents=True, exist_ok=True)
     areas, info = build_areas(units)
     sites = build_sites(info)
