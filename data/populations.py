@@ -19,6 +19,7 @@ district figure of a census was found), said so per row.
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,13 @@ _VOWEL_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ"
                 "uỹ": "ũy", "uỵ": "ụy", "oè": "òe", "oé": "óe"}
 _PREFIXES = ("thị trấn ", "thị xã ", "thành phố ", "huyện ", "phường ", "xã ")
 # names written differently in the layer and the 2024 list (same unit, same district)
-ALIASES = {"hra": "hàra", "đakkơning": "kơning", "nhơnhòa": "nhơnhòa"}
+ALIASES = {
+    "hra": "hàra", "dakkơning": "kơning",
+    # the 2025 resolution's spelling -> the 2024 list's (same unit)
+    "chưdangya": "chưdăngya", "iadrang": "iadrăng", "kôngbơla": "kôngpla", "dakrong": "dakroong",
+    "chưkrey": "chưkrêy", "chơglong": "chơlong", "iamrơn": "iamarơn", "iatrôk": "iatrok", "iamlah": "iamláh",
+    "iadreh": "iahdreh", "iakrái": "iakrai",
+}
 
 
 def key(name: str) -> str:
@@ -44,9 +51,9 @@ def key(name: str) -> str:
     for prefix in _PREFIXES:
         if text.startswith(prefix):
             text = text[len(prefix):]
-    for old, new in _VOWEL_TONES.items():
-        text = text.replace(old, new)
-    text = text.replace("đắk", "đak").replace("đăk", "đak")
+    for old, new in _VOWEL_TONES.items():  # only where the syllable ends: "hoà" but not "hoài"
+        text = re.sub(old + r"(?![a-zà-ỹ])", new, text)
+    text = text.replace("đ", "d").replace("dắk", "dak").replace("dăk", "dak")
     text = "".join(c for c in text if c not in " '’‘-")
     return ALIASES.get(text, text)
 

@@ -47,12 +47,12 @@ def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple
 
 
 def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple[str, ...] = ()) -> set[str] | None:
-    """Site ids under the given areas and/or listed explicitly; None means every site."""
+    """Site ids under the given areas or reporting groups and/or listed explicitly; None means every site."""
     if not districts and not sites:
         return None
-    known_areas = {a.id for a in dataset.areas}
+    known_areas = {a.id for a in (*dataset.areas, *dataset.groups)}
     known_sites = {s.id for s in dataset.sites}
-    problems = [Problem("--district", None, "district", d, "an area id of the dataset (see `loa sites`)")
+    problems = [Problem("--district", None, "district", d, "an area or group id of the dataset (see `loa sites`)")
                 for d in districts if d not in known_areas]
     problems += [Problem("--site", None, "site", s, "a site id of the dataset (see `loa sites`)")
                  for s in sites if s not in known_sites]

@@ -83,18 +83,18 @@ def format_summary(info: dict) -> str:
 
 def site_rows(dataset: Dataset, area_id: str | None = None) -> list[dict]:
     """The sites (all, or those under `area_id`) as plain dicts, sorted by district then name."""
-    if area_id is not None and area_id not in {a.id for a in dataset.areas}:
+    if area_id is not None and area_id not in {a.id for a in (*dataset.areas, *dataset.groups)}:
         districts = sorted({dataset.district_of(s).id for s in dataset.sites})
-        raise DataError(
-            Problem("--district", None, "district", area_id, f"an area id of the dataset, e.g. {', '.join(districts[:8])}")
-        )
+        raise DataError(Problem("--district", None, "district", area_id,
+                                f"an area or group id of the dataset, e.g. {', '.join(districts[:8])}"))
     rows = []
     for s in dataset.sites:
         if area_id is not None and not dataset.in_scope(s, (area_id,)):
             continue
         d = dataset.district_of(s)
         rows.append({
-            "site_id": s.id, "name": s.name, "district_id": d.id, "district": d.name, "area_id": s.area_id,
+            "site_id": s.id, "name": s.name, "district_id": d.id, "district": d.name, "district_kind": d.kind,
+            "area_id": s.area_id,
             "kind": s.kind, "technology": s.technology, "population": s.population,
             "languages": list(s.languages), "profile": s.profile_id,
             "market_days": [DAY_NAMES[i] for i in s.market_days], "sync_group": s.sync_group,
