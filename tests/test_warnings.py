@@ -18,6 +18,13 @@ def warnings_of(root) -> list[str]:
     return [str(w) for w in load_dataset(root).warnings]
 
 
+def the_warning(root, file: str, old: str, new: str) -> str:
+    """The one warning the dataset at `root` gives once `old` becomes `new` in `file`."""
+    edit(root / file, old, new)
+    (warning,) = warnings_of(root)
+    return warning
+
+
 def test_the_tiny_dataset_has_no_warning():
     assert warnings_of(TINY) == []
 
@@ -36,8 +43,7 @@ def test_a_code_outside_iso_639_3_is_named(tiny_copy):
 
 def test_vie_next_to_vi_is_one_language_written_two_ways(tiny_copy):
     # the tester's `vie;jra`: valid ISO 639-3, but the segments and relays say `vi`
-    edit(tiny_copy / "sites.csv", "test value,vi,urban-ward", "test value,vie,urban-ward")
-    (warning,) = warnings_of(tiny_copy)
+    warning = the_warning(tiny_copy, "sites.csv", "test value,vi,urban-ward", "test value,vie,urban-ward")
     assert warning.startswith("sites.csv:2, field 'languages', value 'vie'")
     assert "'vi', as the rest of the dataset writes Vietnamese (vie)" in warning
 
@@ -51,9 +57,7 @@ def test_two_letter_and_three_letter_codes_of_other_languages_pass(tiny_copy):
 
 
 def test_a_segment_in_a_language_nobody_speaks_in_its_scope(tiny_copy):
-    edit(tiny_copy / "segments.csv", "cchc-jrai,Mục tiêu cải cách hành chính (tiếng Gia Rai),1,jra",
-         "cchc-jrai,Mục tiêu cải cách hành chính (tiếng Gia Rai),1,bdq")
-    (warning,) = warnings_of(tiny_copy)
+    warning = the_warning(tiny_copy, "segments.csv", "(tiếng Gia Rai),1,jra", "(tiếng Gia Rai),1,bdq")
     assert warning.startswith("segments.csv:5, field 'language', value 'bdq'")
     assert "jra, vi" in warning and "never airs" in warning
 
@@ -78,9 +82,8 @@ def test_a_segment_scoped_to_sites_without_a_station(tiny_copy):
 
 
 def test_a_blackout_that_drops_a_mandatory_relay(tiny_copy):
-    edit(tiny_copy / "blackouts.ics", "X-LOA-SCOPE:chu-se-ia-blang\nX-LOA-SUSPENDS-RELAYS:yes\n",
-         "X-LOA-SCOPE:chu-se-ia-blang\n")
-    (warning,) = warnings_of(tiny_copy)
+    warning = the_warning(tiny_copy, "blackouts.ics", "X-LOA-SCOPE:chu-se-ia-blang\nX-LOA-SUSPENDS-RELAYS:yes\n",
+                          "X-LOA-SCOPE:chu-se-ia-blang\n")
     assert warning.startswith("blackouts.ics:VEVENT blackout-ia-blang-le-hoi, field 'DTSTART'")
     assert "vov1-0600 on Wed 06/03" in warning and "chu-se-ia-blang" in warning
 
@@ -96,15 +99,13 @@ def test_a_blackout_between_the_relays_says_nothing(tiny_copy):
 
 
 def test_a_mandatory_relay_longer_than_a_session(tiny_copy):
-    edit(tiny_copy / "relays.csv", "vtv1-1900,VTV1,Thời sự 19:00,daily,19:00,2700", "vtv1-1900,VTV1,Thời sự 19:00,daily,19:00,3000")
-    (warning,) = warnings_of(tiny_copy)
+    warning = the_warning(tiny_copy, "relays.csv", "Thời sự 19:00,daily,19:00,2700", "Thời sự 19:00,daily,19:00,3000")
     assert warning.startswith("relays.csv:3, field 'duration_s', value 'vtv1-1900'")
     assert "50 min, more than max_session_minutes (45)" in warning and "chu-se-ia-blang" in warning
 
 
 def test_a_mandatory_relay_outside_every_window(tiny_copy):
-    edit(tiny_copy / "relays.csv", "vov1-0600,VOV1,Thời sự 6:00,daily,06:00", "vov1-0600,VOV1,Thời sự 6:00,daily,09:00")
-    (warning,) = warnings_of(tiny_copy)
+    warning = the_warning(tiny_copy, "relays.csv", "Thời sự 6:00,daily,06:00", "Thời sự 6:00,daily,09:00")
     assert warning.startswith("relays.csv:2, field 'start', value 'vov1-0600'")
     assert "outside every broadcast window" in warning and "3 site(s)" in warning
 

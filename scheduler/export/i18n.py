@@ -19,9 +19,9 @@ LANG_PREFIX = "par_min_lang_"  # KPI keys par_min_lang_<code>: PAR minutes in on
 # that records no kinds (written before plans carried them) and name no level.
 DEFAULT_WORDS = {
     "vi": {"unit": "Đơn vị", "unit_lower": "đơn vị", "unit_sheet": "Đơn vị", "kind": "đơn vị",
-           "province": "Tỉnh", "province_sheet": "Tỉnh"},
+           "province": "Tỉnh", "province_lower": "tỉnh", "province_sheet": "Tỉnh"},
     "en": {"unit": "Unit", "unit_lower": "unit", "unit_sheet": "Units", "kind": "unit",
-           "province": "Province", "province_sheet": "Province"},
+           "province": "Province", "province_lower": "province", "province_sheet": "Province"},
 }
 
 # key -> (Vietnamese, English); {unit}, {province}, {kind}… are the plan's own level words
@@ -66,7 +66,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "metric": ("Chỉ số", "KPI"),
     "district_total": ("Toàn {kind}", "Whole {kind}"),
     "districts": ("Theo đơn vị báo cáo: {unit}", "By reporting unit: {unit}"),
-    "province_kpis": ("Chỉ số toàn tỉnh", "Province KPIs"),
+    "province_kpis": ("Chỉ số toàn {province_lower}", "{province} KPIs"),
     "back": ("← Mục lục", "← Index"),
     "grid": ("Lịch phát trong tuần", "Weekly schedule"),
     "heat": ("Mức sẵn sàng nghe của người dân và các bài phát", "Audience availability with the placements on top"),

@@ -50,6 +50,7 @@ def words(plan: WeekPlan, lang: str = "vi") -> dict[str, str]:
         out["unit_sheet"] = _sheet(", ".join(kinds))
     if plan.province_kind:
         out["province"] = plan.province_kind
+        out["province_lower"] = plan.province_kind.lower() if lang == "vi" else plan.province_kind
         out["province_sheet"] = _sheet(plan.province_kind)
     return out
 
