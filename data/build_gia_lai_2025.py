@@ -98,7 +98,7 @@ def old_units(units_2024: list[dict], figures_2024: dict) -> dict:
              "figure": figures_2024[u["commune_code"]], "province": "Gia Lai"})
     bd: dict[str, list[dict]] = {}
     figures_bd = populations.binh_dinh(SOURCES)
-    for r in _read(SOURCES / "commune_population_layer.csv"):
+    for r in _read(populations.LAYER):
         dk, ck = populations.key(r["district"]), populations.key(r["commune"])
         if r["province"] != "Bình Định" or (dk, ck) not in figures_bd:
             continue

@@ -70,10 +70,15 @@ def _read(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def layer(sources: Path, province: str) -> dict[tuple[str, str], int]:
+# The census layer extracted from a fetched repository (github:LucieContamin/censusVN2009) is data
+# from a snapshot: it lives in the steering repository's shared/data, never in this repository.
+LAYER = Path(__file__).resolve().parents[2] / "shared" / "data" / "commune_population_layer.csv"
+
+
+def layer(province: str) -> dict[tuple[str, str], int]:
     """(district key, commune key) -> population of the census layer, for one province."""
     out = {}
-    for r in _read(sources / "commune_population_layer.csv"):
+    for r in _read(LAYER):
         if r["province"] == province and int(r["population"]) > 0:
             out[(key(r["district"]), key(r["commune"]))] = int(r["population"])
     return out
@@ -83,7 +88,7 @@ def gia_lai_2024(sources: Path, units: list[dict]) -> dict[str, Figure]:
     """commune_code -> Figure for the 220 units of gia_lai_2024_units.csv."""
     census = {(key(r["district"]), key(r["commune"])): int(r["population_2009"])
               for r in _read(sources / "gia_lai_2009_census_communes.csv")}
-    old = layer(sources, "Gia Lai")
+    old = layer("Gia Lai")
     districts = {r["district_code"]: r for r in _read(sources / "gia_lai_2019_district_population.csv")}
 
     # district totals for 2019: the census figure, else the province's rest split by 2009 totals
@@ -159,4 +164,4 @@ def binh_dinh(sources: Path) -> dict[tuple[str, str], Figure]:
     """(district key, commune key) -> Figure for the communes of Bình Định before July 2025."""
     return {k: Figure(v, "estimate from the census layer: " + SRC_LAYER.format(value=v)
                       + ", not scaled (no census figure per commune was found)", "layer")
-            for k, v in layer(sources, "Bình Định").items()}
+            for k, v in layer("Bình Định").items()}
