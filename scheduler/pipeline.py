@@ -15,7 +15,7 @@ from .policy import apply_settings, load_policy, with_policy
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
 from .solver.run import assemble_plan, plan_week, solve_problem
-from .solver.verify import verify
+from .verify import verify
 
 
 @dataclass(frozen=True)

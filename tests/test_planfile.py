@@ -95,7 +95,7 @@ def test_a_hand_edited_plan_is_refused_with_the_json_path(plan_json, edit, where
 
 def test_a_plan_needs_no_dataset_folder(tmp_path):
     from scheduler.dataset import load_dataset
-    from scheduler.solver.verify import verify
+    from scheduler.verify import verify
     from conftest import TINY
 
     data = tmp_path / "tiny"

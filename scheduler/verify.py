@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from ..domain import Placement, PlanItem, PlanSite, SiteRules, SolveStatus, WeekPlan, week_days
-from ..rules import (dark, in_quiet_hours, segment_min_gap, session_minutes, split_sessions, valid_days,
+from .domain import Placement, PlanItem, PlanSite, SiteRules, SolveStatus, WeekPlan, week_days
+from .rules import (dark, in_quiet_hours, segment_min_gap, session_minutes, split_sessions, valid_days,
                      window_at)
 
 
