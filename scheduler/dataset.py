@@ -237,7 +237,7 @@ def _load_profiles(root: Path, problems: Problems) -> dict[str, AudienceProfile]
     profiles: dict[str, AudienceProfile] = {}
     for pid, body in table.items():
         path = f"profiles.{pid}"
-        before = len(problems)
+        before = problems.count
         if not SLUG_RE.match(pid):
             problems.add(f, path, "id", pid, "an id: lowercase ASCII letters, digits and '-'")
         if not isinstance(body, dict):
@@ -297,7 +297,7 @@ def _load_profiles(root: Path, problems: Problems) -> dict[str, AudienceProfile]
                 taken[m] = str(sname)
             scurves = _parse_curves(season.get("curves"), f"{spath}.curves", f, problems, ())
             seasons.append(Season(nfc(str(sname)), tuple(months), scurves))
-        if len(problems) > before or "weekday" not in curves or "sunday" not in curves:
+        if problems.count > before or "weekday" not in curves or "sunday" not in curves:
             continue
         curves.setdefault("market", curves["weekday"])
         curves.setdefault("holiday", curves["sunday"])
@@ -660,9 +660,9 @@ def load_dataset(path: str | Path) -> Dataset:
         raise DataError(Problem(str(root), None, None, None, "a dataset folder (see docs/dataset-format.md)"))
     name, country = _load_meta(root, problems)
     areas, area_lines = _load_areas(root, problems)
-    profiles_before = len(problems)
+    profiles_before = problems.count
     profiles = _load_profiles(root, problems)
-    profiles_ok = len(problems) == profiles_before
+    profiles_ok = problems.count == profiles_before
     sites, site_lines = _load_sites(root, problems, set(area_lines), profiles, profiles_ok)
     known_scope = set(area_lines) | set(site_lines)
     relays, relay_lines, relay_file = _load_relays(root, problems, known_scope)
@@ -679,13 +679,13 @@ def load_dataset(path: str | Path) -> Dataset:
         policy=policy or Policy(base={}, overrides={}), country=country,
     )
     dataset = replace(dataset, site_policies=policy_mod.resolve_site_policies(dataset))
-    if not any(p.file == "areas.csv" for p in problems):
+    if not problems.more and not any(p.file == "areas.csv" for p in problems):
         check_profile_coordinates(dataset, site_lines, problems)
         check_relay_overlaps(dataset, relay_lines, relay_file, problems)
         if policy is not None and not any(p.file == policy.source for p in problems):
             check_segment_fit(dataset, segment_lines, problems)
     if problems:
-        raise DataError(list(problems))
+        raise DataError(list(problems), more=problems.more)
     return replace(dataset, fingerprint=_fingerprint(root, dataset.segments))
 
 

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from ..domain import DAY_NAMES
 from ..errors import Problem
+from ..limits import MAX_PROBLEMS
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
@@ -35,7 +36,29 @@ def parse_time(text: str, allow_24: bool = True) -> int:
 
 
 class Problems(list):
-    """Every problem found so far, in the order found (DataError lists them all at the end)."""
+    """The problems found so far, in the order found (DataError lists them at the end).
+
+    Only the first MAX_PROBLEMS are kept; later ones are counted in `more`, so a file of a
+    million bad rows costs no more memory than one of two hundred. `count` is the total.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
+
+    @property
+    def count(self) -> int:
+        return len(self) + self.more
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
 
     def add(self, file: str, line: int | str | None, field: str | None, value: Any, expected: str) -> None:
         self.append(Problem(file, line, field, value, expected))
