@@ -8,6 +8,7 @@ are measured by `audioprobe` (shared with the exporters), per-site rules resolve
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import re
@@ -40,10 +41,12 @@ from .domain import (
     Site,
 )
 from .errors import DataError, Problem
+from .fsutil import is_inside
 from .io.csvfile import read_csv
 from .io.ics import LOCAL_TZ, ics_text, local_time, read_ics, weekly_days
 from .io.schema import SLUG_RE, Cells, Problems, nfc, parse_time
 from .io.tomlfile import read_toml
+from .limits import MAX_GROUP_POPULATION, MAX_POPULATION, single_line
 
 _ANCHOR_RE = re.compile(r"^(sunrise|sunset)\s*(?:([+-])\s*(\d{1,4}))?$")
 
@@ -82,10 +85,11 @@ def _load_meta(root: Path, problems: Problems) -> tuple[str, str]:
         if key not in DATASET_KEYS:
             problems.add(f, key, key, None, f"one of: {', '.join(DATASET_KEYS)}")
     if "name" in tree:
-        if isinstance(tree["name"], str) and tree["name"].strip():
+        if isinstance(tree["name"], str) and tree["name"].strip() and single_line(tree["name"]):
             name = nfc(tree["name"].strip())
         else:
-            problems.add(f, "name", "name", tree["name"], "a non-empty string")
+            problems.add(f, "name", "name", tree["name"], "a non-empty string on one line, without control "
+                         "characters")
     else:
         problems.add(f, "name", "name", None, "a dataset name")
     if "country" in tree:
@@ -128,7 +132,8 @@ def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, i
         lon = c.number("lon", -180, 180)
         if (lat is None) != (lon is None) and c.ok:
             c.bad("lon" if lon is None else "lat", "", "lat and lon together (or neither)")
-        c.text("source")
+        code = c.text("code", required=False)
+        source = c.text("source")
         if ident is None or not c.ok:
             if ident:
                 lines.setdefault(ident, row["_line"])
@@ -137,7 +142,7 @@ def _load_areas(root: Path, problems: Problems) -> tuple[list[Area], dict[str, i
             problems.add(f, row["_line"], "area_id", ident, f"a unique id (already used on line {lines[ident]})")
             continue
         lines[ident] = row["_line"]
-        areas.append(Area(ident, name, kind, parent, row["code"], lat, lon, row["source"]))
+        areas.append(Area(ident, name, kind, parent, code, lat, lon, source))
     ids = set(lines)
     by_id = {a.id: a for a in areas}
     for a in areas:
@@ -247,8 +252,8 @@ def _load_profiles(root: Path, problems: Problems) -> dict[str, AudienceProfile]
             if key not in PROFILE_KEYS:
                 problems.add(f, f"{path}.{key}", key, None, f"one of: {', '.join(PROFILE_KEYS)}")
         name = body.get("name", pid)
-        if not isinstance(name, str):
-            problems.add(f, f"{path}.name", "name", name, "a string")
+        if not isinstance(name, str) or not single_line(name):
+            problems.add(f, f"{path}.name", "name", name, "a string on one line, without control characters")
             name = pid
         source = body.get("source", "")
         if not isinstance(source, str) or not source.strip():
@@ -326,8 +331,8 @@ def _load_sites(
             c.bad("area_id", area, "an area_id from areas.csv")
         kind = c.choice("kind", SITE_KINDS)
         tech = c.choice("technology", TECHNOLOGIES)
-        population = c.integer("population", lo=0)
-        c.text("population_source")
+        population = c.integer("population", lo=0, hi=MAX_POPULATION)
+        population_source = c.text("population_source")
         languages = c.languages("languages")
         profile = c.slug("profile")
         if profile and profiles_ok and profile not in profiles:
@@ -345,7 +350,7 @@ def _load_sites(
             continue
         sites.append(
             Site(ident, name, area, kind, tech, population, languages, profile, market, sync, has_station,
-                 row["population_source"])
+                 population_source)
         )
     # sync groups: one transmitter, one schedule: members must agree on what shapes a schedule
     groups: dict[str, list[Site]] = defaultdict(list)
@@ -365,6 +370,11 @@ def _load_sites(
                         f"the same {field} as {first.id} (line {lines[first.id]}), since sync group "
                         f"{group!r} airs one schedule",
                     )
+        total = sum(s.population for s in members)
+        if total > MAX_GROUP_POPULATION:
+            problems.add(f, lines[members[-1].id], "population", total,
+                         f"at most {MAX_GROUP_POPULATION:,} people in all sites of sync group {group!r} "
+                         "together (a bound that keeps the solver's integer objective safe)")
     return sites, lines
 
 
@@ -501,16 +511,19 @@ def _load_relays_ics(root: Path, problems: Problems, known_scope: set[str]):
 
 
 def _audio_file(root: Path, resolved_root: Path, audio: str) -> Path | str:
-    """The file an `audio` cell names, or what is expected instead (inside the folder, existing)."""
+    """The file an `audio` cell names, or what is expected instead (inside the folder once links
+    are resolved, an existing regular file; a link loop is named, never a traceback)."""
     path = root / audio
+    if Path(audio).is_absolute() or ".." in Path(audio).parts or not is_inside(path, resolved_root):
+        return "a path relative to the dataset folder, inside it (also after following symbolic links)"
     try:
-        inside = path.resolve().is_relative_to(resolved_root)
-    except (OSError, ValueError):
-        inside = False
-    if Path(audio).is_absolute() or not inside:
-        return "a path relative to the dataset folder, inside it"
-    if not path.is_file():
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "an audio file, not a symbolic link that points to itself (a link loop)"
         return f"an existing audio file (not found under {root})"
+    if not path.is_file():
+        return "an audio file (this is not a regular file)"
     return path
 
 
@@ -554,6 +567,7 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str]):
             if s not in known_scope:
                 c.bad("scope", s, "area ids from areas.csv (or site ids), separated by ';'")
         gap = c.integer("min_gap_min", lo=0, hi=7 * 1440, required=False)
+        note, source = c.text("note", required=False), c.text("source", required=False)
         info: AudioInfo | None = None
         if audio:
             found = files[audio]
@@ -574,7 +588,7 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str]):
             continue
         segments.append(
             Segment(ident, title, topic, language[0], audio, math.ceil(info.duration_s), lo, hi, priority,
-                    valid_from, valid_to, scope, gap, note=row["note"], source=row["source"], sha256=info.sha256)
+                    valid_from, valid_to, scope, gap, note=note, source=source, sha256=info.sha256)
         )
     return segments, lines
 
@@ -626,8 +640,13 @@ def _load_blackouts(root: Path, problems: Problems, known_scope: set[str]) -> li
             if s not in known_scope:
                 problems.add(f, where, "X-LOA-SCOPE", s, "area ids from areas.csv (or site ids), separated by ';'")
                 ok = False
+        title = ics_text(ev, "SUMMARY")
+        if not single_line(title) or not single_line(uid):
+            field = "SUMMARY" if not single_line(title) else "UID"
+            problems.add(f, where, field, ics_text(ev, field), "text on one line, without control characters")
+            ok = False
         if ok:
-            out.append(Blackout(uid, ics_text(ev, "SUMMARY"), start, end, scope))
+            out.append(Blackout(uid, title, start, end, scope))
     return out
 
 

@@ -19,3 +19,13 @@ MAX_DATASET_FILE_BYTES = 32 * 2**20  # one dataset text file (CSV, TOML, ICS): ~
 MAX_PLAN_BYTES = 512 * 2**20  # plan.json (a province plan is a few MB)
 MAX_AUDIO_BYTES = 512 * 2**20  # one audio file (a segment is minutes long)
 MAX_PROBLEMS = 200  # problems kept and printed; the rest are only counted
+
+# Text that reaches calendars and playlists is single-line: no ASCII control character and nothing
+# else str.splitlines() breaks a line on, so a name can never add a line (an iCal property, an
+# M3U entry) to an output.
+LINE_BREAKING = frozenset(map(chr, [*range(32), 127, 0x85, 0x2028, 0x2029]))
+
+
+def single_line(text: str) -> bool:
+    """True when `text` holds no control character or line break (see LINE_BREAKING)."""
+    return not LINE_BREAKING.intersection(text)

@@ -25,12 +25,10 @@ from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, Plan
                      SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
 from .fsutil import is_inside, read_regular, write_bytes_atomic
-from .limits import MAX_PLAN_BYTES, MAX_POPULATION, MAX_YEAR, MIN_YEAR
+from .limits import MAX_PLAN_BYTES, MAX_POPULATION, MAX_YEAR, MIN_YEAR, single_line
 
 FORMAT_VERSION = 2
-# single-line text: no ASCII control character and nothing else str.splitlines() breaks on, so a
-# name can never add a line (or a property) to a calendar or a playlist
-LINE_BREAKING = "".join(map(chr, [*range(32), 127, 0x85, 0x2028, 0x2029]))
+# single-line text (limits.LINE_BREAKING): a name can never add a line to a calendar or a playlist
 _ONE_LINE = r"^[^\x00-\x1f\x7f\x85\u2028\u2029]*$"
 
 
@@ -136,7 +134,7 @@ class _Item(_Model):
             return value
         parts = Path(value).parts
         if (not value or Path(value).is_absolute() or ".." in parts or "\\" in value
-                or any(c in LINE_BREAKING for c in value)):
+                or not single_line(value)):
             raise ValueError("a path relative to the dataset folder, inside it")
         return value
 

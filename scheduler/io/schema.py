@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from ..domain import DAY_NAMES
 from ..errors import Problem
-from ..limits import MAX_PROBLEMS
+from ..limits import MAX_PROBLEMS, single_line
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
@@ -76,9 +76,14 @@ class Cells:
         self.problems.add(self.file, self.line, field, value, expected)
 
     def text(self, field: str, required: bool = True) -> str:
+        """The cell, single-line: a control character or line break here could end up as a new
+        line in a calendar or a playlist, so it is refused where it enters."""
         value = self.row.get(field, "")
         if required and not value:
             self.bad(field, value, "a value (this column is required)")
+        if not single_line(value):
+            self.bad(field, value, "text on one line, without control characters (tab, CR, LF, ESC, DEL, ...)")
+            return ""
         return value
 
     def slug(self, field: str, required: bool = True) -> str | None:
