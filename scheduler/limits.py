@@ -8,6 +8,8 @@ Sizes are bounded so a hostile or broken file can neither hang a run nor exhaust
 """
 from __future__ import annotations
 
+import re
+
 MAX_POPULATION = 10_000_000  # people within earshot of one site (a large commune has ~100,000)
 MAX_GROUP_POPULATION = 100_000_000  # all sites of one sync group together
 MAX_WEIGHT = 10_000.0  # any objective weight (defaults: reach 1, the others 0.1 .. 300)
@@ -24,8 +26,9 @@ MAX_PROBLEMS = 200  # problems kept and printed; the rest are only counted
 # else str.splitlines() breaks a line on, so a name can never add a line (an iCal property, an
 # M3U entry) to an output.
 LINE_BREAKING = frozenset(map(chr, [*range(32), 127, 0x85, 0x2028, 0x2029]))
+_LINE_BREAKING_RE = re.compile("[" + re.escape("".join(sorted(LINE_BREAKING))) + "]")
 
 
 def single_line(text: str) -> bool:
     """True when `text` holds no control character or line break (see LINE_BREAKING)."""
-    return not LINE_BREAKING.intersection(text)
+    return _LINE_BREAKING_RE.search(text) is None

@@ -1,7 +1,8 @@
 """CSV files with a known set of columns (named csvfile so it never shadows the stdlib `csv`).
 
 Records are split by the `csv` module, which knows the line each record starts on even with
-quoted newlines; the cells then go to pandas as strings (dtype object, no NA guessing).
+quoted newlines. Rows are produced one at a time as plain dicts of stripped NFC strings, so a
+large file costs time linear in its rows and memory only for what the loader keeps.
 """
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
-
-import pandas as pd
+from typing import Iterator
 
 from .schema import Problems, nfc
 from .text import read_text
@@ -20,10 +19,42 @@ from .text import read_text
 @dataclass
 class Table:
     file: str
-    frame: pd.DataFrame  # one column per known column (strings, stripped, NFC) + "_line"
+    header: list[str]
+    columns: tuple[str, ...]
+    _records: Iterator[tuple[int, list[str]]]
+    _reader: csv.reader  # type: ignore[valid-type]
+    _problems: Problems
 
-    def rows(self) -> Iterable[dict[str, str]]:
-        return self.frame.to_dict("records")
+    def rows(self) -> Iterator[dict[str, str]]:
+        """Each data row once: every known column (an optional one left out of the header is "")
+        and "_line", the line the record starts on. A row with the wrong number of cells, or the
+        first malformed record, is a problem (and the rows end there)."""
+        header, name, problems = self.header, self.file, self._problems
+        absent = {c: "" for c in self.columns if c not in header}
+        try:
+            for line, row in self._records:
+                if len(row) != len(header):
+                    problems.add(
+                        name, line, None, ",".join(row)[:80],
+                        f"{len(header)} cells like the header ({len(row)} found; quote cells that contain commas)",
+                    )
+                    continue
+                cells = dict(zip(header, (nfc(c.strip()) for c in row)))
+                cells.update(absent)
+                cells["_line"] = line  # type: ignore[assignment]
+                yield cells
+        except csv.Error as exc:
+            problems.add(name, self._reader.line_num + 1, None, None, f"well-formed CSV ({exc})")
+
+
+def _records(reader) -> Iterator[tuple[int, list[str]]]:
+    """(first line, cells) of every non-blank record."""
+    last = 0
+    for row in reader:
+        start, last = last + 1, reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        yield start, row
 
 
 def read_csv(
@@ -33,27 +64,21 @@ def read_csv(
     """The rows of a CSV file whose header holds `required` and nothing outside `columns`.
 
     Blank rows are skipped; a row with the wrong number of cells is a problem and left out. A bad
-    header (missing, unknown or repeated columns) or malformed CSV gives None.
+    header (missing, unknown or repeated columns) or malformed CSV before it gives None.
     """
     text = read_text(root, name, problems, required=must_exist)
     if text is None:
         return None
-    records: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    last = 0
+    records = _records(reader)
     try:
-        for row in reader:
-            start, last = last + 1, reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            records.append((start, row))
-    except csv.Error as exc:
-        problems.add(name, last + 1, None, None, f"well-formed CSV ({exc})")
-        return None
-    if not records:
+        header_line, header = next(records)
+    except StopIteration:
         problems.add(name, None, None, None, "a header row")
         return None
-    header_line, header = records[0]
+    except csv.Error as exc:
+        problems.add(name, reader.line_num + 1, None, None, f"well-formed CSV ({exc})")
+        return None
     header = [nfc(h.strip()).lower() for h in header]
     missing = [c for c in required if c not in header]
     unknown = [h for h in header if h not in columns]
@@ -67,18 +92,4 @@ def read_csv(
         problems.add(name, header_line, ", ".join(dupes), None, "each column once")
     if missing or unknown or dupes:
         return None
-    good: list[list[str]] = []
-    for line, row in records[1:]:
-        if len(row) != len(header):
-            problems.add(
-                name, line, None, ",".join(row)[:80],
-                f"{len(header)} cells like the header ({len(row)} found; quote cells that contain commas)",
-            )
-            continue
-        good.append([nfc(c.strip()) for c in row] + [line])
-    frame = pd.DataFrame(good, columns=[*header, "_line"], dtype=object)
-    for col in columns:
-        if col not in frame.columns:
-            frame[col] = ""
-    frame[list(columns)] = frame[list(columns)].astype(str)
-    return Table(name, frame)
+    return Table(name, header, columns, records, reader, problems)

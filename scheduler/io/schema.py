@@ -21,7 +21,7 @@ _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def parse_time(text: str, allow_24: bool = True) -> int:
