@@ -453,11 +453,11 @@ class OutputRun:
             _fsync_dir(self.stage)
         except OSError as exc:
             raise ExportError(f"{self.out}: cannot finish the run ({_why(exc)}); nothing was written") from None
+        self._committed = True  # from here on the stage belongs to the switch (or to the next start)
         try:
             _roll_forward(self.out, self.stage, entries)
         except OSError as exc:
             self._undo(entries, exc)
-        self._committed = True
         _rmtree(self.stage)
 
     def _undo(self, entries: list[dict], exc: OSError) -> None:
@@ -472,8 +472,8 @@ class OutputRun:
                 if os.path.lexists(old) and not os.path.lexists(live):
                     os.rename(old, live)
             os.unlink(self.stage / JOURNAL_NAME)
-        except OSError:
-            self._committed = True  # keep the staging folder: the next start completes the switch
+            self._committed = False  # undone: the stage is dropped on leaving, as after any failure
+        except OSError:  # the journal stays: the next start completes the switch
             raise ExportError(f"{self.out}: the outputs could not be switched ({_why(exc)}); the next loa run "
                               "on this folder completes the switch") from None
         raise ExportError(f"{self.out}: the outputs could not be switched ({_why(exc)}); nothing was changed") \
