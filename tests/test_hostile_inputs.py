@@ -634,3 +634,84 @@ def test_fuzzed_dataset_rows_load_or_raise_data_error(tmp_path_factory, name, ro
         load_dataset(data)
     except DataError as exc:
         assert name in str(exc) or "problem" in str(exc)
+
+
+# --------------------------------------------------------------------------- every control character
+
+CONTROLS = [chr(c) for c in [*range(1, 32), 127]]  # NUL is refused for the whole file (below)
+
+
+def test_every_ascii_control_character_is_refused_in_names_titles_and_audio_names(data):
+    import csv
+    import io
+
+    from scheduler.dataset import load_dataset
+
+    def rows(make) -> str:
+        buf = io.StringIO()
+        csv.writer(buf).writerows(make(n, c) for n, c in enumerate(CONTROLS))  # quotes CR and LF cells
+        return buf.getvalue()
+
+    with open(data / "sites.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(rows(lambda n, c: [f"ctl-{n}", f"Trạm{c}x", "chu-se-tt", "urban", "ip", "100", "test", "vi",
+                                    "urban-ward", "", "", "yes"]))
+    with open(data / "segments.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(rows(lambda n, c: [f"ctl-{n}", f"Tin{c}x", "5", "vi", f"audio/a{c}b.ogg", "1", "2", "3", "", "",
+                                    "", "", "src", ""]))
+    with pytest.raises(DataError) as err:
+        load_dataset(data)
+    found = {(p.file, p.field) for p in err.value.problems}
+    per_field = {key: sum(1 for p in err.value.problems if (p.file, p.field) == key) for key in found}
+    assert per_field == {("sites.csv", "name"): len(CONTROLS), ("segments.csv", "title"): len(CONTROLS),
+                         ("segments.csv", "audio"): len(CONTROLS)}
+    assert all(isinstance(p.line, int) and p.line > 1 and "control characters" in p.expected
+               for p in err.value.problems)
+
+
+def test_a_nul_byte_refuses_the_file_at_its_line(data):
+    from scheduler.dataset import load_dataset
+
+    _csv_edit(data / "sites.csv", "Ia Blang", "Ia\x00Blang")
+    with pytest.raises(DataError, match=r"sites.csv:3: text without NUL bytes"):
+        load_dataset(data)
+
+
+@pytest.mark.parametrize("char", CONTROLS + ["\x00", "\x85", "\u2028", "\u2029"])
+def test_every_control_character_in_a_plan_file_is_refused(plan_raw, tmp_path, char):
+    raw = json.loads(json.dumps(plan_raw))
+    raw["sites"][0]["name"] += char
+    raw["items"][0]["title"] = char + raw["items"][0]["title"]
+    seg = _segment_index(raw)
+    raw["items"][seg]["audio"] = f"audio/x{char}y.ogg"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_plan(path)
+    fields = {p.field for p in err.value.problems}
+    assert {"sites[0].name", "items[0].title", f"items[{seg}].audio"} <= fields
+
+
+def test_names_with_every_other_special_character_reach_strict_calendars_and_playlists(tmp_path):
+    """What is allowed (quotes, commas, semicolons, backslashes, colons, Vietnamese) is escaped:
+    the strict RFC 5545 parser reads every calendar back, names intact, and each playlist line is a
+    comment, an #EXTINF or a path."""
+    from ical.calendar_stream import IcsCalendarStream
+
+    data = tmp_path / "tiny"
+    shutil.copytree(TINY, data)
+    odd = 'Xã "Ia; Blang", A\\B: BEGIN:VEVENT ừ'
+    _csv_edit(data / "sites.csv", "Ia Blang,chu-se-ia-blang", f'"{odd.replace(chr(34), chr(34) * 2)}",chu-se-ia-blang')
+    _csv_edit(data / "segments.csv", "Bộ phận một cửa cấp xã", "\"Một cửa; hỏi\\đáp, \"\"ngắn\"\"\"")
+    out = tmp_path / "out"
+    code, output = loa("plan", "--data", data, "--week", WEEK, "--out", out, "--workers", "1")
+    assert code == 0, output
+    for ics in (out / "calendars" / WEEK).rglob("*.ics"):
+        cal = IcsCalendarStream.calendar_from_ics(ics.read_text(encoding="utf-8"))
+        assert cal.events
+    site = IcsCalendarStream.calendar_from_ics(
+        (out / "calendars" / WEEK / "chu-se" / "chu-se-ia-blang.ics").read_text(encoding="utf-8"))
+    assert {e.location for e in site.events} == {odd}
+    assert any(e.summary == 'Một cửa; hỏi\\đáp, "ngắn"' for e in site.events)
+    for m3u in (out / "audio_manifests" / WEEK).rglob("*.m3u8"):
+        for line in m3u.read_text(encoding="utf-8").splitlines():
+            assert line.startswith("#") or line.endswith(".ogg") or "://" in line, line
