@@ -64,6 +64,21 @@ def loa_process(*args: str, limit_fsize: int | None = None, as_user: int | None 
                           env=env, preexec_fn=setup, timeout=timeout, cwd=tempfile.gettempdir())
 
 
+def make_unreadable(path: Path, kind: str) -> None:
+    """Put at `path` something no reader may open as a file: it must neither hang nor flood memory."""
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "link-loop":
+        path.symlink_to(path)
+    else:
+        with open(path, "wb") as fh:
+            fh.truncate(33 * 2**20)  # sparse: instant, and over the 32 MB cap of a dataset file
+
+
 def assert_refused(code: int, output: str, expected_code: int, *names: str) -> None:
     assert code == expected_code, output
     assert "Traceback" not in output
@@ -210,14 +225,8 @@ def test_a_mangled_plan_file_is_refused(previous, tmp_path, content):
 def test_a_plan_path_that_is_no_regular_file_is_refused_without_hanging(previous, tmp_path, kind, monkeypatch):
     out, before = previous
     path = tmp_path / "plan.json"
-    if kind == "fifo":
-        os.mkfifo(path)
-    elif kind == "dev-zero":
-        path.symlink_to("/dev/zero")
-    elif kind == "folder":
-        path.mkdir()
-    elif kind == "link-loop":
-        path.symlink_to(path)
+    if kind != "too-big":
+        make_unreadable(path, kind)
     else:
         import scheduler.planfile as planfile
 
@@ -323,15 +332,7 @@ def test_a_dataset_file_that_is_no_regular_file_is_refused(previous, data, kind)
     out, before = previous
     target = data / "sites.csv"
     target.unlink()
-    if kind == "fifo":
-        os.mkfifo(target)
-    elif kind == "dev-zero":
-        target.symlink_to("/dev/zero")
-    elif kind == "folder":
-        target.mkdir()
-    else:
-        with open(target, "wb") as fh:
-            fh.truncate(33 * 2**20)  # sparse: instant, and over the 32 MB cap
+    make_unreadable(target, kind)
     started = time.monotonic()
     code, output = loa("plan", "--data", data, "--week", WEEK, "--out", out)
     assert_refused(code, output, 2, "sites.csv", "regular file")
@@ -715,3 +716,17 @@ def test_names_with_every_other_special_character_reach_strict_calendars_and_pla
     for m3u in (out / "audio_manifests" / WEEK).rglob("*.m3u8"):
         for line in m3u.read_text(encoding="utf-8").splitlines():
             assert line.startswith("#") or line.endswith(".ogg") or "://" in line, line
+
+
+def test_a_model_the_solver_calls_invalid_is_a_bug_to_report(previous, monkeypatch):
+    """Never "raise the time budget": MODEL_INVALID cannot come from bounded data, so it is a bug."""
+    import scheduler.solver.run as run
+    from scheduler.domain import SolveStatus
+
+    out, before = previous
+    monkeypatch.setattr(run, "solve_problem", lambda problem: run.UnitSolution(
+        problem.unit, SolveStatus.MODEL_INVALID, 0.0, 0.0, (), ("invalid",), {}))
+    code, output = loa("plan", "--data", TINY, "--week", WEEK, "--out", out, "--workers", "1")
+    assert_refused(code, output, 1, "MODEL_INVALID", "please report")
+    assert "time budget" not in output and "time_budget" not in output
+    assert snapshot(out) == before
