@@ -34,6 +34,7 @@ test: setup
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: setup
+	$(BIN)/python benchmarks/bench_load.py --rows 100000
 	$(BIN)/python benchmarks/bench_plan.py --data $(DATA) --week $(WEEK) --runs 3
 
 clean:

@@ -16,7 +16,7 @@ from scheduler.dataset import load_dataset
 from scheduler.domain import SolveStatus
 from scheduler.solver.baseline import baseline_plan
 from scheduler.solver.run import plan_digest, plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 
 def reach(plan, weighted: bool = False) -> float:

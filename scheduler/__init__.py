@@ -26,7 +26,7 @@ _EXPORTS: dict[str, str] = {
     "load_dataset": ".dataset",
     # planning and checking a week
     "plan_week": ".solver.run",
-    "verify": ".solver.verify",
+    "verify": ".verify",
     # plan.json
     "read_plan": ".planfile",
     "write_plan": ".planfile",
@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazi
     from .export.report import write_report
     from .planfile import read_plan, write_plan
     from .solver.run import plan_week
-    from .solver.verify import verify
+    from .verify import verify
 
 
 def __getattr__(name: str) -> Any:

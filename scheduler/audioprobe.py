@@ -7,17 +7,20 @@ re-runs decode nothing twice. Every failure is a ProbeError naming the file and 
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import shutil
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 from .fsutil import write_text_atomic
+from .limits import MAX_AUDIO_BYTES
 
 PROBE_THREADS = min(8, 2 * (os.cpu_count() or 1))  # ffmpeg decodes outside the GIL
 
@@ -86,8 +89,18 @@ def _write_disk(new: dict[str, tuple[float, float]]) -> None:
 
 
 def _check_file(path: Path) -> None:
-    if not path.is_file():
-        raise ProbeError(path, "missing", "audio file not found")
+    """A regular, readable file of at most MAX_AUDIO_BYTES (a FIFO would hang the decoder, a
+    device or a huge file exhaust memory, a link loop is named as such)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ProbeError(path, "unreadable", "audio path is a symbolic link loop") from None
+        raise ProbeError(path, "missing", "audio file not found") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ProbeError(path, "unreadable", "audio path is not a regular file (a FIFO, device or folder)")
+    if st.st_size > MAX_AUDIO_BYTES:
+        raise ProbeError(path, "unreadable", f"audio file is larger than {MAX_AUDIO_BYTES // 2**20} MB")
     if not os.access(path, os.R_OK):
         raise ProbeError(path, "unreadable", "audio file is not readable (permissions)")
 

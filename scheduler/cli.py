@@ -10,7 +10,11 @@ from .errors import LoaError
 
 
 class LoaGroup(click.Group):
-    """Turns every LoaError into a plain message and its exit code: users never see a traceback."""
+    """Turns every LoaError into a plain message and its exit code: users never see a traceback.
+
+    Anything else escaping a command is a bug in loa: it is reported as one (exit 1, please
+    report), with the traceback only when LOA_DEBUG is set.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -18,6 +22,17 @@ class LoaGroup(click.Group):
         except LoaError as exc:
             click.secho(f"Error: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            import os
+
+            if os.environ.get("LOA_DEBUG"):
+                raise
+            click.secho(f"Error: internal error ({type(exc).__name__}: {str(exc)[:300]}). This is a bug in loa: "
+                        "please report it with the command you ran (LOA_DEBUG=1 shows the details).",
+                        err=True, fg="red")
+            ctx.exit(1)
 
 
 @click.group(cls=LoaGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,10 +134,15 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
     """
     import json as _json
 
-    from .export import export_all
-    from .planfile import read_plan
+    from .export import export_all, output_folders
+    from .fsutil import OutputRun
+    from .planfile import read_checked_plan
 
-    summary = export_all(read_plan(plan_path), out)
+    with OutputRun(out, ()) as run:  # lock and recover first: the plan may live under --out
+        plan = read_checked_plan(plan_path)
+        run.own(output_folders(plan.week))
+        summary = export_all(plan, out, run)
+        run.commit()
     if as_json:
         click.echo(_json.dumps(summary.as_dict()))
     else:
@@ -160,15 +180,34 @@ def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms
     Example:
         loa render --plan audio_manifests/2024-W10/plan.json --site ia-ka --date 2024-03-04
     """
-    from .export.audio import parse_day, render_sessions
-    from .planfile import read_plan
+    from .domain import week_days
+    from .errors import DataError, Problem
+    from .export.audio import parse_day, render_session_files, render_sessions
+    from .fsutil import OutputRun
+    from .planfile import read_checked_plan
 
-    plan = read_plan(plan_path)
+    plan = read_checked_plan(plan_path)
     d = parse_day(day)
+    problems = []
+    if site_id not in {s.id for s in plan.sites}:
+        problems.append(Problem("--site", None, "site", site_id, f"a site of the plan ({plan_path})"))
+    if d not in week_days(plan.week):
+        problems.append(Problem("--date", None, "date", day, f"a day of the plan's week {plan.week}"))
+    if problems:
+        raise DataError(problems)
+    root = Path(".") if out is None else None
     if out is None:
         out = Path("audio_manifests") / plan.week / site_id / "sessions"
-    paths = render_sessions(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt,
-                            session_gap_minutes=session_gap)
+    if root is not None:  # the sessions live in a week folder under "." : one transaction with its lock
+        with OutputRun(root, [f"audio_manifests/{plan.week}"]) as run:
+            files = render_session_files(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt,
+                                         session_gap_minutes=session_gap)
+            run.write_many(files)
+            run.commit()
+        paths = list(files)
+    else:
+        paths = render_sessions(plan, site_id, d, out, gap_ms=gap_ms, target_dbfs=target_dbfs, fmt=fmt,
+                                session_gap_minutes=session_gap)
     if not paths:
         click.echo(f"{site_id} {d}: no recorded segment to render (relays only or nothing planned)")
     for p in paths:
@@ -269,30 +308,34 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
         loa plan --data data/gia_lai_2024 --week 2024-W10 --district krong-pa \\
                  --set policy.max_session_minutes=30 --set weights.spread_days=2
     """
+    from .export import export_all, output_folders
+    from .fsutil import OutputRun
     from .pipeline import check_week, plan_and_write, prepare_dataset, select_sites
 
     week = check_week(week)
-    dataset = prepare_dataset(data, policy_file, settings)
-    if dataset.warnings:
-        from .views import format_warnings
+    # one transaction: plan.json and its calendars and manifests are switched in together, or nothing
+    with OutputRun(out, output_folders(week)) as run:
+        dataset = prepare_dataset(data, policy_file, settings)
+        if dataset.warnings:
+            from .views import format_warnings
 
-        click.secho(format_warnings(dataset.warnings), err=True, fg="yellow")
-    site_ids = select_sites(dataset, districts, sites)
-    recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
-    with click.progressbar(length=1, label=f"Planning {week}", file=sys.stderr, show_pos=True,
-                           item_show_func=lambda unit_id: unit_id or "") as bar:
-        def progress(done: int, total: int, unit_id: str) -> None:
-            bar.length = total
-            bar.update(1, unit_id)
+            click.secho(format_warnings(dataset.warnings), err=True, fg="yellow")
+        site_ids = select_sites(dataset, districts, sites)
+        recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
+        with click.progressbar(length=1, label=f"Planning {week}", file=sys.stderr, show_pos=True,
+                               item_show_func=lambda unit_id: unit_id or "") as bar:
+            def progress(done: int, total: int, unit_id: str) -> None:
+                bar.length = total
+                bar.update(1, unit_id)
 
-        outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=progress, settings=recorded)
+            outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=progress, settings=recorded,
+                                     run=run)
+        summary = None if no_export else export_all(outcome.plan, out, run)
+        run.commit()
     plan = outcome.plan
     _print_plan_summary(plan, outcome.wall_s)
     click.echo(f"plan: {outcome.plan_path}")
-    if not no_export:
-        from .export import export_all
-
-        summary = export_all(plan, out)
+    if summary is not None:
         click.echo(f"exported: {summary}")
     if report_dir is not None:
         from .export.report import write_report

@@ -8,6 +8,7 @@ are measured by `audioprobe` (shared with the exporters), per-site rules resolve
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import math
 import re
@@ -40,10 +41,12 @@ from .domain import (
     Site,
 )
 from .errors import DataError, Problem
+from .fsutil import is_inside
 from .io.csvfile import read_csv
 from .io.ics import LOCAL_TZ, ics_text, local_time, read_ics, weekly_days
 from .io.schema import SLUG_RE, Cells, Problems, nfc, parse_time
 from .io.tomlfile import read_toml
+from .limits import MAX_GROUP_POPULATION, MAX_POPULATION, single_line
 
 _ANCHOR_RE = re.compile(r"^(sunrise|sunset)\s*(?:([+-])\s*(\d{1,4}))?$")
 
@@ -84,10 +87,11 @@ def _load_meta(root: Path, problems: Problems) -> tuple[str, str]:
         if key not in DATASET_KEYS:
             problems.add(f, key, key, None, f"one of: {', '.join(DATASET_KEYS)}")
     if "name" in tree:
-        if isinstance(tree["name"], str) and tree["name"].strip():
+        if isinstance(tree["name"], str) and tree["name"].strip() and single_line(tree["name"]):
             name = nfc(tree["name"].strip())
         else:
-            problems.add(f, "name", "name", tree["name"], "a non-empty string")
+            problems.add(f, "name", "name", tree["name"], "a non-empty string on one line, without control "
+                         "characters")
     else:
         problems.add(f, "name", "name", None, "a dataset name")
     if "country" in tree:
@@ -116,9 +120,7 @@ def _load_meta(root: Path, problems: Problems) -> tuple[str, str]:
 def _load_groups(root: Path, problems: Problems) -> tuple[list[Area], dict[str, int]]:
     """groups.csv (optional): reporting groups, kept as parentless Areas; members name them in
     areas.csv `group`."""
-    if not (root / "groups.csv").exists():
-        return [], {}
-    table = read_csv(root, "groups.csv", GROUP_COLUMNS, GROUP_REQUIRED, problems)
+    table = read_csv(root, "groups.csv", GROUP_COLUMNS, GROUP_REQUIRED, problems, must_exist=False)
     if table is None:
         return [], {}
     groups: list[Area] = []
@@ -127,7 +129,10 @@ def _load_groups(root: Path, problems: Problems) -> tuple[list[Area], dict[str, 
         c = Cells(problems, table.file, row)
         ident = c.slug("group_id")
         name, kind, source = c.text("name"), c.text("kind"), c.text("source")
+        c.text("note", required=False)
         if ident is None or not c.ok:
+            if ident:  # known, so the rows naming it add no second problem
+                lines.setdefault(ident, row["_line"])
             continue
         if ident in lines:
             problems.add(table.file, row["_line"], "group_id", ident, f"a unique id (already used on line {lines[ident]})")
@@ -159,7 +164,8 @@ def _load_areas(root: Path, problems: Problems, groups: dict[str, int]) -> tuple
         lon = c.number("lon", -180, 180)
         if (lat is None) != (lon is None) and c.ok:
             c.bad("lon" if lon is None else "lat", "", "lat and lon together (or neither)")
-        c.text("source")
+        code = c.text("code", required=False)
+        source = c.text("source")
         if ident is None or not c.ok:
             if ident:
                 lines.setdefault(ident, row["_line"])
@@ -168,7 +174,7 @@ def _load_areas(root: Path, problems: Problems, groups: dict[str, int]) -> tuple
             problems.add(f, row["_line"], "area_id", ident, f"a unique id (already used on line {lines[ident]})")
             continue
         lines[ident] = row["_line"]
-        areas.append(Area(ident, name, kind, parent, row["code"], lat, lon, row["source"], group))
+        areas.append(Area(ident, name, kind, parent, code, lat, lon, source, group))
     ids = set(lines)
     by_id = {a.id: a for a in areas}
     for a in areas:
@@ -279,7 +285,7 @@ def _load_profiles(root: Path, problems: Problems) -> dict[str, AudienceProfile]
     profiles: dict[str, AudienceProfile] = {}
     for pid, body in table.items():
         path = f"profiles.{pid}"
-        before = len(problems)
+        before = problems.count
         if not SLUG_RE.match(pid):
             problems.add(f, path, "id", pid, "an id: lowercase ASCII letters, digits and '-'")
         if not isinstance(body, dict):
@@ -289,8 +295,8 @@ def _load_profiles(root: Path, problems: Problems) -> dict[str, AudienceProfile]
             if key not in PROFILE_KEYS:
                 problems.add(f, f"{path}.{key}", key, None, f"one of: {', '.join(PROFILE_KEYS)}")
         name = body.get("name", pid)
-        if not isinstance(name, str):
-            problems.add(f, f"{path}.name", "name", name, "a string")
+        if not isinstance(name, str) or not single_line(name):
+            problems.add(f, f"{path}.name", "name", name, "a string on one line, without control characters")
             name = pid
         source = body.get("source", "")
         if not isinstance(source, str) or not source.strip():
@@ -339,7 +345,7 @@ def _load_profiles(root: Path, problems: Problems) -> dict[str, AudienceProfile]
                 taken[m] = str(sname)
             scurves = _parse_curves(season.get("curves"), f"{spath}.curves", f, problems, ())
             seasons.append(Season(nfc(str(sname)), tuple(months), scurves))
-        if len(problems) > before or "weekday" not in curves or "sunday" not in curves:
+        if problems.count > before or "weekday" not in curves or "sunday" not in curves:
             continue
         curves.setdefault("market", curves["weekday"])
         curves.setdefault("holiday", curves["sunday"])
@@ -368,8 +374,8 @@ def _load_sites(
             c.bad("area_id", area, "an area_id from areas.csv")
         kind = c.choice("kind", SITE_KINDS)
         tech = c.choice("technology", TECHNOLOGIES)
-        population = c.integer("population", lo=0)
-        c.text("population_source")
+        population = c.integer("population", lo=0, hi=MAX_POPULATION)
+        population_source = c.text("population_source")
         languages = c.languages("languages")
         profile = c.slug("profile")
         if profile and profiles_ok and profile not in profiles:
@@ -387,7 +393,7 @@ def _load_sites(
             continue
         sites.append(
             Site(ident, name, area, kind, tech, population, languages, profile, market, sync, has_station,
-                 row["population_source"])
+                 population_source)
         )
     # sync groups: one transmitter, one schedule: members must agree on what shapes a schedule
     groups: dict[str, list[Site]] = defaultdict(list)
@@ -407,6 +413,11 @@ def _load_sites(
                         f"the same {field} as {first.id} (line {lines[first.id]}), since sync group "
                         f"{group!r} airs one schedule",
                     )
+        total = sum(s.population for s in members)
+        if total > MAX_GROUP_POPULATION:
+            problems.add(f, lines[members[-1].id], "population", total,
+                         f"at most {MAX_GROUP_POPULATION:,} people in all sites of sync group {group!r} "
+                         "together (a bound that keeps the solver's integer objective safe)")
     return sites, lines
 
 
@@ -543,16 +554,19 @@ def _load_relays_ics(root: Path, problems: Problems, known_scope: set[str]):
 
 
 def _audio_file(root: Path, resolved_root: Path, audio: str) -> Path | str:
-    """The file an `audio` cell names, or what is expected instead (inside the folder, existing)."""
+    """The file an `audio` cell names, or what is expected instead (inside the folder once links
+    are resolved, an existing regular file; a link loop is named, never a traceback)."""
     path = root / audio
+    if Path(audio).is_absolute() or ".." in Path(audio).parts or not is_inside(path, resolved_root):
+        return "a path relative to the dataset folder, inside it (also after following symbolic links)"
     try:
-        inside = path.resolve().is_relative_to(resolved_root)
-    except (OSError, ValueError):
-        inside = False
-    if Path(audio).is_absolute() or not inside:
-        return "a path relative to the dataset folder, inside it"
-    if not path.is_file():
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "an audio file, not a symbolic link that points to itself (a link loop)"
         return f"an existing audio file (not found under {root})"
+    if not path.is_file():
+        return "an audio file (this is not a regular file)"
     return path
 
 
@@ -596,6 +610,7 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str], produc
             if s not in known_scope:
                 c.bad("scope", s, "area ids from areas.csv (or site ids), separated by ';'")
         gap = c.integer("min_gap_min", lo=0, hi=7 * 1440, required=False)
+        note, source = c.text("note", required=False), c.text("source", required=False)
         producer = c.slug("producer", required=False)
         if producer and producer not in producers:
             c.bad("producer", producer, "an area_id from areas.csv or a group_id from groups.csv (who makes it)")
@@ -619,7 +634,7 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str], produc
             continue
         segments.append(
             Segment(ident, title, topic, language[0], audio, math.ceil(info.duration_s), lo, hi, priority,
-                    valid_from, valid_to, scope, gap, note=row["note"], source=row["source"], sha256=info.sha256,
+                    valid_from, valid_to, scope, gap, note=note, source=source, sha256=info.sha256,
                     producer=producer)
         )
     return segments, lines
@@ -676,8 +691,13 @@ def _load_blackouts(root: Path, problems: Problems, known_scope: set[str]) -> li
         if suspends not in ("", "yes", "no"):
             problems.add(f, where, "X-LOA-SUSPENDS-RELAYS", suspends, "yes or no")
             ok = False
+        title = ics_text(ev, "SUMMARY")
+        if not single_line(title) or not single_line(uid):
+            field = "SUMMARY" if not single_line(title) else "UID"
+            problems.add(f, where, field, ics_text(ev, field), "text on one line, without control characters")
+            ok = False
         if ok:
-            out.append(Blackout(uid, ics_text(ev, "SUMMARY"), start, end, scope, suspends_relays=suspends == "yes"))
+            out.append(Blackout(uid, title, start, end, scope, suspends_relays=suspends == "yes"))
     return out
 
 
@@ -711,9 +731,9 @@ def load_dataset(path: str | Path) -> Dataset:
     name, country = _load_meta(root, problems)
     groups, group_lines = _load_groups(root, problems)
     areas, area_lines = _load_areas(root, problems, group_lines)
-    profiles_before = len(problems)
+    profiles_before = problems.count
     profiles = _load_profiles(root, problems)
-    profiles_ok = len(problems) == profiles_before
+    profiles_ok = problems.count == profiles_before
     sites, site_lines = _load_sites(root, problems, set(area_lines), profiles, profiles_ok)
     for ident in sorted(set(site_lines) & set(group_lines)):
         problems.add("sites.csv", site_lines[ident], "site_id", ident,
@@ -733,13 +753,13 @@ def load_dataset(path: str | Path) -> Dataset:
         policy=policy or Policy(base={}, overrides={}), country=country, groups=tuple(groups),
     )
     dataset = replace(dataset, site_policies=policy_mod.resolve_site_policies(dataset))
-    if not any(p.file == "areas.csv" for p in problems):
+    if not problems.more and not any(p.file == "areas.csv" for p in problems):
         check_profile_coordinates(dataset, site_lines, problems)
         check_relay_overlaps(dataset, relay_lines, relay_file, problems)
         if policy is not None and not any(p.file == policy.source for p in problems):
             check_segment_fit(dataset, segment_lines, problems)
     if problems:
-        raise DataError(list(problems))
+        raise DataError(list(problems), more=problems.more)
     lines = {"sites.csv": site_lines, relay_file: relay_lines, "segments.csv": segment_lines}
     warnings = [*problems.warnings, *lint.dataset_warnings(dataset, lines, relay_file)]
     return replace(dataset, fingerprint=_fingerprint(root, dataset.segments), warnings=tuple(warnings))

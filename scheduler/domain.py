@@ -14,6 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
+from .limits import MAX_YEAR, MIN_YEAR
+
 TIMEZONE = "Asia/Ho_Chi_Minh"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_TYPES = ("weekday", "sunday", "holiday", "market")
@@ -472,8 +474,11 @@ def local_iso(dt: datetime) -> str:
 
 
 def week_monday(week: str) -> date:
-    """Monday of an ISO week written 'YYYY-Www'."""
+    """Monday of an ISO week written 'YYYY-Www'; ValueError unless the week exists in a year
+    MIN_YEAR..MAX_YEAR (so no date arithmetic on it can overflow)."""
     year, _, num = week.upper().partition("-W")
+    if not (year.isascii() and year.isdigit() and MIN_YEAR <= int(year) <= MAX_YEAR):
+        raise ValueError(f"an ISO week of a year {MIN_YEAR}..{MAX_YEAR}: {week!r}")
     return date.fromisocalendar(int(year), int(num), 1)
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .limits import MAX_PROBLEMS
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -33,19 +35,44 @@ class LoaError(Exception):
 
 
 class DataError(LoaError):
-    """The dataset (or a setting) is invalid; carries every problem found, not just the first."""
+    """The dataset (or a setting) is invalid; carries every problem found, not just the first.
+
+    At most MAX_PROBLEMS are kept and printed, so a huge broken file cannot flood memory or the
+    terminal; `more` counts the problems found beyond them.
+    """
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem] | Problem | str):
+    def __init__(self, problems: list[Problem] | Problem | str, more: int = 0):
         if isinstance(problems, str):
             problems = [Problem(file="", line=None, field=None, value=None, expected=problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems = list(problems)
-        lines = [str(p) for p in self.problems]
-        head = f"{len(lines)} problem(s) in the input:" if len(lines) > 1 else "invalid input:"
-        super().__init__("\n".join([head] + [f"  - {line}" for line in lines]))
+        problems = list(problems)
+        self.problems = problems[:MAX_PROBLEMS]
+        self.more = more + len(problems) - len(self.problems)
+        lines = [f"  - {p}" for p in self.problems]
+        total = len(self.problems) + self.more
+        if self.more:
+            lines.append(f"  … and {self.more:,} more")
+        head = f"{total:,} problem(s) in the input:" if total > 1 else "invalid input:"
+        super().__init__("\n".join([head] + lines))
+
+
+class BusyError(LoaError):
+    """Another loa run holds the lock of the output folder: a second run would mix two plans."""
+
+    exit_code = 2
+
+
+class BugError(LoaError):
+    """Something only a bug in loa can cause (a solved plan breaking a rule, an invalid model)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(f"{message}\nThis is a bug in loa: please report it, with the command you ran "
+                         "(nothing was written).")
 
 
 class InfeasibleError(LoaError):

@@ -1,9 +1,43 @@
-"""Atomic writes: a failed run never leaves half a file behind."""
+"""Atomic files and atomic runs: a failed or killed run never changes what an earlier run wrote.
+
+- `write_bytes_atomic`: one file (temp file in the same folder, fsync, rename).
+- `read_regular`: bounded reading that refuses FIFOs, devices, folders and oversized files, so a
+  hostile path can neither hang nor exhaust memory.
+- `is_inside`: a path's real location (symbolic links resolved) lies under a root.
+- `OutputRun`: every output of one run under `--out` as one transaction:
+  * a lock (`fcntl.flock` on `<out>/.loa.lock`) stops a second run on the same folder;
+  * each folder the run owns (e.g. `calendars/2024-W10`) is cloned with hard links into a staging
+    folder `<out>/.loa-staging/<id>/new/`, and every file is written there (replacing, never
+    modifying, a linked file, so the live copy keeps its bytes);
+  * `commit` writes a journal, then switches each folder in with two renames (the live one
+    moves to `<id>/old/`). A run killed before the journal leaves only a staging folder, removed
+    at the next start; one killed after it is rolled forward at the next start, so a week is
+    never left half old, half new.
+"""
 from __future__ import annotations
 
+import errno
+import fcntl
+import json
 import os
+import re
+import shutil
+import stat
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Iterable, Mapping
+
+from .errors import BusyError, DataError, ExportError, Problem
+
+LOCK_NAME = ".loa.lock"
+STAGING_NAME = ".loa-staging"
+JOURNAL_NAME = "commit.json"
+WRITE_THREADS = 8  # each file is fsynced before its rename: threads overlap those waits
+_TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_bytes_atomic leaves when killed
+
+
+# --------------------------------------------------------------------------- single files
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
@@ -29,3 +63,418 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+class UnsafeFile(OSError):
+    """A path that is not a regular file of a sane size (FIFO, device, folder, huge file)."""
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`; UnsafeFile or OSError otherwise.
+
+    Opened without blocking (a FIFO would hang a plain open) and checked on the open descriptor,
+    so a path swapped between a check and the read cannot slip through.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a socket")
+            raise UnsafeFile(errno.EINVAL, f"not a regular file: it is {kind}")
+        if st.st_size > max_bytes:
+            raise UnsafeFile(errno.EFBIG, f"larger than {max_bytes // 2**20} MB ({st.st_size:,} bytes)")
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, max_bytes + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:  # grew while being read
+                raise UnsafeFile(errno.EFBIG, f"larger than {max_bytes // 2**20} MB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """`path`, every symbolic link resolved (a loop resolves to itself), lies under `root`."""
+    real = os.path.realpath(path)
+    base = os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _rmtree(path: Path) -> None:
+    """Remove a tree even where a folder was made read-only (its entries need a writable parent)."""
+    def retry(func, name, _exc):
+        try:
+            os.chmod(os.path.dirname(name), 0o755)
+            func(name)
+        except OSError:
+            pass
+
+    if os.path.lexists(path):
+        shutil.rmtree(path, onerror=retry)
+
+
+def write_all_or_nothing(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write several files so that either all replace their targets or none does.
+
+    Every file goes to a temp file next to its target first (the step that fails on a full disk
+    or a read-only folder); only when all are written are they renamed into place.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [path for _, path in staged]
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def clean_stale_tmp(folder: Path) -> int:
+    """Remove the temp files killed writers left under `folder`; the count removed."""
+    removed = 0
+    if not folder.is_dir() or folder.is_symlink():
+        return 0
+    for dirpath, _dirs, names in os.walk(folder):
+        for name in names:
+            if _TMP_RE.match(name):
+                try:
+                    os.unlink(os.path.join(dirpath, name))
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
+
+
+def _roll_forward(out: Path, stage: Path, entries: list[dict]) -> None:
+    """Switch each staged folder in (the live one moves to `stage/old`); safe to repeat after a
+    crash at any point, since a folder already switched is recognised by its inode."""
+    for entry in entries:
+        folder = entry["folder"]
+        live, new, old = out / folder, stage / "new" / folder, stage / "old" / folder
+        if os.path.lexists(live) and os.lstat(live).st_ino == entry["ino"]:
+            continue  # already switched
+        if not os.path.lexists(new) or os.lstat(new).st_ino != entry["ino"]:
+            raise ExportError(f"{live}: the staged copy of an interrupted run is missing ({new})")
+        old.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(live):
+            if os.path.lexists(old):
+                _rmtree(old)
+            os.rename(live, old)
+        live.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(new, live)
+        _fsync_dir(live.parent)
+        _fsync_dir(old.parent)
+
+
+def recover(out: Path) -> list[str]:
+    """Finish or drop what interrupted runs left in `out` (call it holding the lock).
+
+    A staging folder with a journal is rolled forward (the run had finished writing); one without
+    is removed (the run had not): either way no week stays half switched. Returns what was done.
+    """
+    done: list[str] = []
+    root = Path(out) / STAGING_NAME
+    if not root.is_dir():
+        return done
+    for stage in sorted(root.iterdir()):
+        journal = stage / JOURNAL_NAME
+        entries = None
+        if journal.is_file():
+            try:
+                entries = json.loads(journal.read_text(encoding="utf-8"))["folders"]
+            except (OSError, ValueError, KeyError, TypeError):
+                entries = None
+        if entries:
+            try:
+                _roll_forward(Path(out), stage, entries)
+            except OSError as exc:
+                raise ExportError(f"{out}: an interrupted run could not be completed ({_why(exc)}); "
+                                  f"its files are in {stage}") from None
+            done.append(f"completed the interrupted run {stage.name}")
+        else:
+            done.append(f"removed the unfinished run {stage.name}")
+        _rmtree(stage)
+    return done
+
+
+class OutputRun:
+    """One run's outputs under `out`, written as a transaction over the folders it owns.
+
+    Use as a context manager: entering takes the lock and recovers interrupted runs; `write`
+    stages files; `commit` switches the owned folders in; leaving without a commit drops every
+    staged file, so the previous outputs stay byte for byte as they were.
+    """
+
+    def __init__(self, out: Path, folders: Iterable[str]):
+        self.out = Path(out)
+        self.folders = tuple(sorted({Path(f).as_posix() for f in folders}))
+        self.stage: Path | None = None
+        self.cloned: list[str] = []
+        self.recovered: list[str] = []
+        self._lock_fd: int | None = None
+        self._committed = False
+        self._created: list[Path] = []
+
+    # ---- entering: the folder, the lock, recovery
+
+    def __enter__(self) -> OutputRun:
+        self._open_root()
+        self._lock()
+        try:
+            self.recovered = recover(self.out)
+            for folder in self.folders:
+                clean_stale_tmp(self.out / folder)
+            staging = self.out / STAGING_NAME
+            staging.mkdir(exist_ok=True)
+            self.stage = Path(tempfile.mkdtemp(prefix="run-", dir=staging))
+        except OSError as exc:
+            self._unlock()
+            raise ExportError(f"{self.out}: cannot prepare the output folder ({_why(exc)})") from None
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if not self._committed and self.stage is not None:
+                _rmtree(self.stage)
+            try:
+                os.rmdir(self.out / STAGING_NAME)  # only when empty: a kept stage is finished next time
+            except OSError:
+                pass
+        finally:
+            self._unlock()
+        if not self._committed:  # a failed run into a new folder leaves no folder behind
+            try:
+                if self._created:
+                    os.unlink(self.out / LOCK_NAME)
+                for folder in self._created:
+                    os.rmdir(folder)
+            except OSError:
+                pass
+
+    def own(self, folders: Iterable[str]) -> None:
+        """Add folders to the run once it is open (a command that learns its week from a plan
+        file takes the lock and recovers before reading that file)."""
+        added = sorted({Path(f).as_posix() for f in folders} - set(self.folders))
+        self._check_folders(added)
+        for folder in added:
+            clean_stale_tmp(self.out / folder)
+        self.folders = tuple(sorted((*self.folders, *added)))
+
+    def _open_root(self) -> None:
+        out = self.out
+        if os.path.lexists(out) and not out.is_dir():
+            raise DataError(Problem("--out", None, "out", str(out), "a folder (this path exists and is not one)"))
+        self._created = []  # folders this run made, removed again when it fails
+        for folder in (out, *out.parents):
+            if os.path.lexists(folder):
+                break
+            self._created.append(folder)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(Problem("--out", None, "out", str(out), f"a folder that can be created ({_why(exc)})"))
+        self._check_folders(self.folders)
+
+    def _check_folders(self, folders: Iterable[str]) -> None:
+        for folder in folders:
+            if Path(folder).is_absolute() or ".." in Path(folder).parts:
+                raise ExportError(f"{folder}: an output folder must lie under --out")
+            if not is_inside(self.out / folder, self.out):
+                raise ExportError(f"{self.out / folder}: leads outside --out {self.out} through a symbolic link; "
+                                  "loa writes only inside --out (remove the link)")
+
+    def _lock(self) -> None:
+        path = self.out / LOCK_NAME
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot create the lock file ({_why(exc)})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise BusyError(f"{self.out}: another loa run is writing to this folder; wait for it to finish or "
+                            "choose another --out (nothing was written)") from None
+        self._lock_fd = fd  # the file stays empty and unchanged: it is never an output
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    # ---- staging
+
+    def _owner(self, path: Path) -> tuple[str, Path]:
+        """(owned folder, path relative to --out) of an output path, or ExportError."""
+        rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.out)))
+        if rel.is_absolute() or ".." in rel.parts:
+            raise ExportError(f"{path}: outside --out {self.out}; nothing was written")
+        for folder in self.folders:
+            if rel.as_posix().startswith(folder + "/"):
+                return folder, rel
+        raise ExportError(f"{path}: not in an output folder of this run ({', '.join(self.folders)})")
+
+    def _clone(self, folder: str) -> None:
+        """Hard-link copy of the live folder into the staging folder; refuses links and
+        unwritable folders (a rename needs them writable, and a link could lead outside)."""
+        assert self.stage is not None
+        live, new = self.out / folder, self.stage / "new" / folder
+        new.mkdir(parents=True)
+        self.cloned.append(folder)
+        if not os.path.lexists(live):
+            return
+        if live.is_symlink() or not live.is_dir():
+            raise ExportError(f"{live}: expected a folder written by loa (it is a link or a file)")
+
+        def fail(exc: OSError) -> None:
+            raise exc
+
+        try:
+            for dirpath, dirnames, filenames in os.walk(live, onerror=fail):
+                if not os.access(dirpath, os.W_OK):
+                    raise ExportError(f"{dirpath}: folder is not writable; nothing was written")
+                target = new / os.path.relpath(dirpath, live)
+                for name in dirnames:
+                    src = os.path.join(dirpath, name)
+                    if os.path.islink(src):
+                        raise ExportError(f"{src}: a symbolic link inside an output folder; remove it "
+                                          "(loa writes only real files under --out)")
+                    (target / name).mkdir()
+                for name in filenames:
+                    src = os.path.join(dirpath, name)
+                    if _TMP_RE.match(name):
+                        continue  # a killed writer's leftover: not carried over
+                    mode = os.lstat(src).st_mode
+                    if not stat.S_ISREG(mode):
+                        raise ExportError(f"{src}: not a regular file inside an output folder; remove it")
+                    try:
+                        os.link(src, target / name)
+                    except OSError:
+                        shutil.copy2(src, target / name)
+        except OSError as exc:
+            raise ExportError(f"{live}: cannot read the previous outputs ({_why(exc)}); nothing was written") from None
+
+    def staged_path(self, path: Path) -> Path:
+        """Where an output path is written during the run (its folder cloned on first use)."""
+        assert self.stage is not None, "OutputRun used outside its `with` block"
+        folder, rel = self._owner(path)
+        if folder not in self.cloned:
+            self._clone(folder)
+        staged = self.stage / "new" / rel
+        if not is_inside(staged.parent, self.stage) and staged.parent.exists():
+            raise ExportError(f"{path}: leads outside --out {self.out}; nothing was written")
+        return staged
+
+    def write(self, path: Path, data: bytes) -> None:
+        staged = self.staged_path(path)
+        try:
+            write_bytes_atomic(staged, data)
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot write ({_why(exc)}); nothing was written") from None
+
+    def write_many(self, files: Mapping[Path, bytes]) -> None:
+        """Stage many files (their folders first, then the writes in a few threads)."""
+        staged = {self.staged_path(path): data for path, data in files.items()}
+        for folder in sorted({p.parent for p in staged}):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ExportError(f"{folder}: cannot create folder ({_why(exc)}); nothing was written") from None
+
+        def write(item: tuple[Path, bytes]) -> None:
+            try:
+                write_bytes_atomic(*item)
+            except OSError as exc:
+                raise ExportError(f"{item[0]}: cannot write ({_why(exc)}); nothing was written") from None
+
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            list(pool.map(write, staged.items()))
+
+    # ---- the switch
+
+    def commit(self) -> None:
+        """Switch every staged folder in. Before the journal is durable nothing live has
+        changed; after it, the switch completes now or at the next start."""
+        assert self.stage is not None
+        entries = []
+        for folder in self.cloned:
+            new, live = self.stage / "new" / folder, self.out / folder
+            for parent in (live.parent, live):
+                if parent.exists() and not os.access(parent, os.W_OK):
+                    raise ExportError(f"{parent}: folder is not writable; nothing was written")
+            for dirpath, _dirs, _files in os.walk(new):
+                _fsync_dir(Path(dirpath))
+            entries.append({"folder": folder, "ino": os.lstat(new).st_ino})
+        if not entries:
+            self._committed = True
+            _rmtree(self.stage)
+            return
+        journal = self.stage / JOURNAL_NAME
+        try:
+            write_text_atomic(journal, json.dumps({"folders": entries}))
+            _fsync_dir(self.stage)
+        except OSError as exc:
+            raise ExportError(f"{self.out}: cannot finish the run ({_why(exc)}); nothing was written") from None
+        self._committed = True  # from here on the stage belongs to the switch (or to the next start)
+        try:
+            _roll_forward(self.out, self.stage, entries)
+        except OSError as exc:
+            self._undo(entries, exc)
+        _rmtree(self.stage)
+
+    def _undo(self, entries: list[dict], exc: OSError) -> None:
+        """A rename failed mid-switch: put back the folders already switched, then report."""
+        assert self.stage is not None
+        try:
+            for entry in reversed(entries):
+                folder = entry["folder"]
+                live, new, old = self.out / folder, self.stage / "new" / folder, self.stage / "old" / folder
+                if os.path.lexists(live) and os.lstat(live).st_ino == entry["ino"]:
+                    os.rename(live, new)
+                if os.path.lexists(old) and not os.path.lexists(live):
+                    os.rename(old, live)
+            os.unlink(self.stage / JOURNAL_NAME)
+            self._committed = False  # undone: the stage is dropped on leaving, as after any failure
+        except OSError:  # the journal stays: the next start completes the switch
+            raise ExportError(f"{self.out}: the outputs could not be switched ({_why(exc)}); the next loa run "
+                              "on this folder completes the switch") from None
+        raise ExportError(f"{self.out}: the outputs could not be switched ({_why(exc)}); nothing was changed") \
+            from None

@@ -203,13 +203,21 @@ def relays_that_cannot_fit(dataset: Dataset, lines: Mapping[str, Any], relay_fil
     """Mandatory relays a site can never air in full: longer than a session, outside every
     window, or more than the daily cap or the sessions of a day allow (found today at plan time)."""
     found: dict[tuple[str, str, str], dict[str, set[int]]] = {}
+    # sites share resolved policies (one per override chain), so the misfits of a (policy, relays
+    # due) pair are worked out once: linear in the sites, not minute scans per site. The policy is
+    # kept in the value so its id is never reused for another while the cache lives.
+    misfits: dict[tuple[int, tuple[str, ...]], tuple[SitePolicy, list[tuple[Relay, str, str]]]] = {}
+    mandatory = [r for r in dataset.relays if r.mandatory]
     for site in dataset.sites:
         if not site.has_station:
             continue
         pol = site_policy(dataset, site)
         for weekday in pol.broadcast_days:
-            due = [r for r in dataset.relays if r.mandatory and relay_applies(dataset, site, r, weekday)]
-            for relay, field, why in _relay_misfits(site, pol, due):
+            due = [r for r in mandatory if relay_applies(dataset, site, r, weekday)]
+            key = (id(pol), tuple(r.id for r in due))
+            if key not in misfits:
+                misfits[key] = (pol, _relay_misfits(site, pol, due))
+            for relay, field, why in misfits[key][1]:
                 found.setdefault((relay.id, field, why), {}).setdefault(site.id, set()).add(weekday)
     out = []
     for (relay_id, field, why), sites in found.items():

@@ -9,13 +9,14 @@ from typing import Callable
 
 from .dataset import load_dataset
 from .domain import Dataset, SolveStatus, WeekPlan, week_label, week_monday
-from .errors import DataError, LoaError, Problem
-from .planfile import write_plan
+from .errors import BugError, DataError, Problem
+from .fsutil import OutputRun
+from .planfile import plan_bytes
 from .policy import apply_settings, load_policy, with_policy
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
 from .solver.run import assemble_plan, plan_week, solve_problem
-from .solver.verify import verify
+from .verify import verify
 
 
 @dataclass(frozen=True)
@@ -64,19 +65,35 @@ def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple
     return chosen | {s.id for s in dataset.sites if s.sync_group in groups}
 
 
+def plan_path(out: Path, week: str) -> Path:
+    return Path(out) / "audio_manifests" / week / "plan.json"
+
+
 def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | None = None,
                    workers: int | None = None, progress: Callable[[int, int, str], None] | None = None,
-                   settings: tuple[tuple[str, str], ...] = ()) -> PlanOutcome:
-    """Solve the week, check every hard rule independently, then write plan.json atomically."""
+                   settings: tuple[tuple[str, str], ...] = (), run: OutputRun | None = None) -> PlanOutcome:
+    """Solve the week, check every hard rule independently, then write plan.json.
+
+    With `run` (an open `fsutil.OutputRun` on `out`), plan.json is only staged in it, so the
+    caller switches it in together with the exports; without, it is its own transaction.
+    """
     week = check_week(week)
     started = time.perf_counter()
     plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings)
     wall = time.perf_counter() - started
+    invalid = [u.unit_id for u in plan.units if u.status == SolveStatus.MODEL_INVALID]
+    if invalid:
+        raise BugError(f"the solver rejected the model of {', '.join(invalid[:5])} as invalid (MODEL_INVALID)")
     broken = verify(plan)
     if broken:
-        raise LoaError("the solved plan breaks hard rules (a bug in loa; nothing was written):\n"
-                       + "\n".join(f"  - {b}" for b in broken[:30]))
-    path = write_plan(plan, Path(out) / "audio_manifests" / week / "plan.json")
+        raise BugError("the solved plan breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
+    path = plan_path(out, week)
+    if run is None:
+        with OutputRun(out, [f"audio_manifests/{week}"]) as own:
+            own.write(path, plan_bytes(plan, path))
+            own.commit()
+    else:
+        run.write(path, plan_bytes(plan, path))
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
                   for u in plan.units if not SolveStatus(u.status).planned}
     return PlanOutcome(plan, path, wall, infeasible)
@@ -99,6 +116,8 @@ def explain_site(dataset, week: str, site_id: str, alternatives: int = 3) -> dic
     unit = next(u for u in build_units(dataset, group) if site_id in {s.id for s in u.sites})
     problem = build_problem(dataset, unit, week)
     solution = solve_problem(problem)
+    if solution.status == SolveStatus.MODEL_INVALID:
+        raise BugError(f"the solver rejected the model of {unit.id} as invalid (MODEL_INVALID)")
     plan = assemble_plan(dataset, week, [solution])
     titles = {(i.kind, i.id): i.title for i in plan.items}
     by_key = {(a.kind, a.item_id, a.week_minute): a for a in solution.airings}

@@ -19,22 +19,33 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, PlanItem, PlanSite, SiteRules,
                      SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
-from .fsutil import write_text_atomic
+from .fsutil import is_inside, read_regular, write_bytes_atomic
+from .limits import MAX_PLAN_BYTES, MAX_POPULATION, MAX_YEAR, MIN_YEAR, single_line
 
 FORMAT_VERSION = 2
-MAX_PLAN_BYTES = 512 * 1024 * 1024  # a province plan is a few MB; refuse to read absurd files
+# single-line text (limits.LINE_BREAKING): a name can never add a line to a calendar or a playlist
+_ONE_LINE = r"^[^\x00-\x1f\x7f\x85\u2028\u2029]*$"
+
+
+def _year_in_range(value):
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"a date in the years {MIN_YEAR}..{MAX_YEAR}")
+    return value
+
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=200)]
-Text = Annotated[str, Field(max_length=2000)]
+Text = Annotated[str, Field(max_length=2000, pattern=_ONE_LINE)]
+When = Annotated[datetime, AfterValidator(_year_in_range)]
+Day_ = Annotated[date, AfterValidator(_year_in_range)]
+Number = Annotated[float, Field(ge=-1e18, le=1e18)]  # finite (allow_inf_nan=False) and summable
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Minute = Annotated[int, Field(ge=0, le=1440)]
-Count = Annotated[int, Field(ge=0, le=10**9)]
 
 
 def _minutes(text: str) -> int:
@@ -59,8 +70,8 @@ class _Window(_Model):
 class _Blackout(_Model):
     id: Text
     title: Text
-    start: datetime
-    end: datetime
+    start: When
+    end: When
 
 
 class _Rules(_Model):
@@ -73,7 +84,7 @@ class _Rules(_Model):
     daily_cap_minutes: Annotated[int, Field(ge=1, le=1440)]
     segment_min_gap_minutes: Annotated[int, Field(ge=0, le=7 * 1440)]
     blackouts: list[_Blackout]
-    relays: dict[date, list[Slug]]  # day -> relay ids the site carries
+    relays: dict[Day_, list[Slug]]  # day -> relay ids the site carries
     segments: dict[Slug, Annotated[int, Field(ge=0, le=7)]]  # segment id -> plays required this week
 
 
@@ -82,13 +93,14 @@ class _Site(_Model):
     name: Text
     district_id: Slug
     district_name: Text
-    population: Count
+    population: Annotated[int, Field(ge=0, le=MAX_POPULATION)]
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]]
     technology: Text
     kind: Text
     sync_group: Slug | None = None
     rules: _Rules
-    audience: list[list[tuple[Minute, Annotated[float, Field(ge=0, le=1)]]]] = Field(max_length=7)
+    audience: list[Annotated[list[tuple[Minute, Annotated[float, Field(ge=0, le=1)]]], Field(max_length=1441)]] = \
+        Field(max_length=7)
     district_kind: Text = ""
 
 
@@ -110,8 +122,8 @@ class _Item(_Model):
     max_delay_min: Annotated[int, Field(ge=0, le=1440)] = 0
     min_plays: Annotated[int, Field(ge=0, le=7)] = 0
     max_plays: Annotated[int, Field(ge=0, le=7)] = 0
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: Day_ | None = None
+    valid_to: Day_ | None = None
     min_gap_min: Annotated[int, Field(ge=0, le=7 * 1440)] | None = None
     sha256: Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")] = ""
     producer_id: Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9-]*)?$", max_length=200)] = ""
@@ -126,7 +138,7 @@ class _Item(_Model):
             return value
         parts = Path(value).parts
         if (not value or Path(value).is_absolute() or ".." in parts or "\\" in value
-                or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+                or not single_line(value)):
             raise ValueError("a path relative to the dataset folder, inside it")
         return value
 
@@ -136,9 +148,9 @@ class _Unit(_Model):
     site_ids: list[Slug]
     district_id: Slug
     status: SolveStatus
-    objective: float
-    bound: float
-    gap: float | None = None
+    objective: Number
+    bound: Number
+    gap: Number | None = None
     conflicts: list[Text] = []
 
 
@@ -146,10 +158,10 @@ class _Placement(_Model):
     site: Slug
     kind: Literal["relay", "segment"]
     id: Slug
-    start: datetime
-    end: datetime
-    listeners: Annotated[float, Field(ge=0)] = 0.0
-    score: dict[Annotated[str, Field(max_length=40)], float] = {}
+    start: When
+    end: When
+    listeners: Annotated[float, Field(ge=0, le=1e15)] = 0.0
+    score: dict[Annotated[str, Field(max_length=40, pattern=_ONE_LINE)], Number] = {}
 
 
 class _Dataset(_Model):
@@ -178,7 +190,8 @@ class _Plan(_Model):
         try:
             week_monday(value)
         except ValueError:
-            raise ValueError("an ISO week YYYY-Www that exists (weeks 01..52/53)") from None
+            raise ValueError(f"an ISO week YYYY-Www that exists (weeks 01..52/53, years {MIN_YEAR}..{MAX_YEAR})") \
+                from None
         return value
 
 
@@ -264,11 +277,15 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
     }
 
 
+def plan_bytes(plan: WeekPlan, path: Path) -> bytes:
+    """The plan file's bytes for `path` (its dataset root is written relative to that path)."""
+    data = plan_to_dict(plan, Path(path))
+    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+
+
 def write_plan(plan: WeekPlan, path: Path) -> Path:
     path = Path(path)
-    data = plan_to_dict(plan, path)
-    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
-    return path
+    return write_bytes_atomic(path, plan_bytes(plan, path))
 
 
 # --------------------------------------------------------------------------- reading
@@ -381,16 +398,12 @@ def read_plan(path: Path) -> WeekPlan:
     """Read and validate plan.json; the dataset root is resolved relative to the plan file."""
     path = Path(path)
     try:
-        if not path.is_file():
-            raise FileNotFoundError(path)
-        if path.stat().st_size > MAX_PLAN_BYTES:
-            raise DataError(Problem(str(path), None, None, None, f"a plan file under {MAX_PLAN_BYTES // 2**20} MB"))
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_regular(path, MAX_PLAN_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise DataError(Problem(str(path), None, None, None, "a plan file (run `loa plan` first)")) from None
     except OSError as exc:
         raise DataError(Problem(str(path), None, None, None, f"a readable plan file ({exc.strerror or exc})")) from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
         line = getattr(exc, "lineno", None)
         raise DataError(Problem(str(path), line, None, None, f"a UTF-8 JSON plan ({str(exc)[:120]})")) from None
     if not isinstance(data, dict) or "format" not in data:
@@ -410,6 +423,28 @@ def read_plan(path: Path) -> WeekPlan:
         raise DataError(Problem(str(path), None, None, None, "a plan.json written by `loa plan`")) from None
     plan = _to_plan(raw, path)
     problems = _consistency(plan, path)
+    if problems:
+        raise DataError(problems)
+    return plan
+
+
+def read_checked_plan(path: Path) -> WeekPlan:
+    """Read a plan that is about to be exported or rendered: schema-valid, keeping every hard
+    rule stored in it (the solver-free verifier), and naming audio only inside its dataset
+    folder once symbolic links are resolved. Anything else is refused (exit 2, rule named)."""
+    from .verify import RULES, verify_rules
+
+    path = Path(path)
+    plan = read_plan(path)
+    problems = []
+    for n, item in enumerate(plan.items):
+        if item.audio and not is_inside(Path(plan.dataset_root) / item.audio, plan.dataset_root):
+            problems.append(Problem(str(path), None, f"items[{n}].audio", item.audio,
+                                    f"a file inside the dataset folder {plan.dataset_root} (a symbolic link "
+                                    "leads outside it)"))
+    problems += [Problem(str(path), None, "placements", None, f"a plan that keeps the hard rule "
+                                                               f"'{RULES[rule]}': {message}")
+                 for rule, message in verify_rules(plan)]
     if problems:
         raise DataError(problems)
     return plan

@@ -20,8 +20,10 @@ from typing import Any, Mapping
 
 from .domain import DAY_NAMES, SITE_KINDS, Dataset, Policy, Site, SitePolicy, Weights, Window
 from .errors import DataError, Problem
+from .fsutil import read_regular
 from .io.schema import parse_time
 from .io.tomlfile import toml_error_line
+from .limits import MAX_DATASET_FILE_BYTES, MAX_TIME_BUDGET, MAX_WEIGHT, single_line
 
 # Every key `[policy]` may hold, with its default. A policy.toml may leave any out.
 POLICY_DEFAULTS: dict[str, Any] = {
@@ -77,8 +79,8 @@ def _check_value(key: str, value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             return f"an integer {lo}..{hi}"
     elif key == "time_budget":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            return "a number of seconds > 0"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIME_BUDGET:
+            return f"a number of seconds > 0 and at most {MAX_TIME_BUDGET:g}"
     elif key == "broadcast_days":
         if not isinstance(value, list) or not value or any(d not in DAY_NAMES for d in value):
             return f"a non-empty list of days from {', '.join(DAY_NAMES)}"
@@ -95,6 +97,8 @@ def _check_value(key: str, value: Any) -> str | None:
             return "a table of name = 'HH:MM-HH:MM'"
         spans = []
         for name, v in value.items():
+            if not isinstance(name, str) or not name.strip() or not single_line(name) or len(name) > 40:
+                return f"window names of 1..40 characters on one line (not {name!r})"
             try:
                 spans.append((*parse_range(v, wrap=False), name))
             except (ValueError, TypeError):
@@ -107,8 +111,10 @@ def _check_value(key: str, value: Any) -> str | None:
 
 
 def _check_weight(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return "a number >= 0"
+    """Weights are finite and at most MAX_WEIGHT: the objective's integer coefficients must fit in
+    64 bits (see limits.py); NaN and infinity are refused, not just negative numbers."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_WEIGHT:
+        return f"a number 0..{MAX_WEIGHT:g}"
     return None
 
 
@@ -188,9 +194,10 @@ def load_policy(path: str | Path) -> Policy:
     path = Path(path)
     name = path.name
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_DATASET_FILE_BYTES)
     except OSError as exc:
-        raise DataError(Problem(name, None, None, str(path), f"a readable file ({exc.strerror or exc})"))
+        raise DataError(Problem(name, None, None, str(path), f"a readable regular file of at most "
+                                f"{MAX_DATASET_FILE_BYTES // 2**20} MB ({exc.strerror or exc})"))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
@@ -286,22 +293,27 @@ def merged_values(dataset: Dataset, site: Site) -> tuple[dict[str, Any], dict[st
     values.update(copy.deepcopy(dict(policy.base.get("policy", {}))))
     weights = dict(WEIGHT_DEFAULTS)
     weights.update(policy.base.get("weights", {}))
-    keys = [f"kind:{site.kind}"]
-    for a in reversed(dataset.ancestors(site.area_id)):
-        if a.group:  # a group sits right above the area that names it
-            keys.append(f"group:{a.group}")
-        keys.append(f"area:{a.id}")
-    keys.append(f"site:{site.id}")
-    for key in keys:
-        table = policy.overrides.get(key)
-        if not table:
-            continue
+    for key in _override_keys(dataset, site):
+        table = policy.overrides[key]
         for k, v in table.items():
             if k == "weights":
                 weights.update(v)
             else:
                 values[k] = copy.deepcopy(v)  # windows replaces the whole table
     return values, weights
+
+
+def _override_keys(dataset: Dataset, site: Site) -> tuple[str, ...]:
+    """The overrides that apply at `site`, in the order they are merged (kind, areas root first
+    with a group just before the area naming it, site); also the key under which sites share one
+    resolved policy, so a [group.*] table never leaks to a site outside the group."""
+    keys = [f"kind:{site.kind}"]
+    for a in reversed(dataset.ancestors(site.area_id)):
+        if a.group:  # a group sits right above the area that names it
+            keys.append(f"group:{a.group}")
+        keys.append(f"area:{a.id}")
+    keys.append(f"site:{site.id}")
+    return tuple(k for k in keys if dataset.policy.overrides.get(k))
 
 
 def _resolve(dataset: Dataset, site: Site) -> SitePolicy:
@@ -341,7 +353,16 @@ def _basis(dataset: Dataset) -> tuple:
 
 def resolve_site_policies(dataset: Dataset) -> dict[str, SitePolicy]:
     """Every site's rules, merged once; `load_dataset` and `with_policy` store them in the dataset."""
-    return SitePolicies({s.id: _resolve(dataset, s) for s in dataset.sites}, _basis(dataset))
+    # sites under the same overrides share one SitePolicy: merging is then linear in the distinct
+    # override chains (a handful), not a deep copy per site (it dominated loading 100k sites)
+    shared: dict[tuple[str, ...], SitePolicy] = {}
+    policies = {}
+    for s in dataset.sites:
+        keys = _override_keys(dataset, s)
+        if keys not in shared:
+            shared[keys] = _resolve(dataset, s)
+        policies[s.id] = shared[keys]
+    return SitePolicies(policies, _basis(dataset))
 
 
 def with_policy(dataset: Dataset, policy: Policy) -> Dataset:

@@ -50,8 +50,15 @@ def summary(dataset: Dataset) -> dict:
 
 
 def format_warnings(warnings) -> str:
-    """The warnings as `loa validate` prints them, like the errors."""
-    return "\n".join([f"{len(warnings)} warning(s) (--strict makes them errors):"] + [f"  - {w}" for w in warnings])
+    """The warnings as `loa validate` prints them, like the errors: at most MAX_PROBLEMS, then a count."""
+    from .limits import MAX_PROBLEMS
+
+    warnings = list(warnings)
+    lines = [f"{len(warnings):,} warning(s) (--strict makes them errors):"]
+    lines += [f"  - {w}" for w in warnings[:MAX_PROBLEMS]]
+    if len(warnings) > MAX_PROBLEMS:
+        lines.append(f"  … and {len(warnings) - MAX_PROBLEMS:,} more")
+    return "\n".join(lines)
 
 
 def format_summary(info: dict) -> str:

@@ -53,12 +53,13 @@ ITEMS = (
              mode="live"),
     PlanItem(id="dich-vu-cong", kind="segment", title="Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà",
              source="Trung tâm VH-TT Chư Păh", language="vi", duration_s=4, topic=3,
-             audio="audio/dich-vu-cong.wav", priority=3),
+             audio="audio/dich-vu-cong.wav", priority=3, min_plays=7, max_plays=7),
     PlanItem(id="can-cuoc", kind="segment", title="Căn cước công dân gắn chíp: thủ tục và lệ phí",
-             source="Công an huyện", language="vi", duration_s=4, topic=5, audio="audio/can-cuoc.mp3", priority=2),
+             source="Công an huyện", language="vi", duration_s=4, topic=5, audio="audio/can-cuoc.mp3", priority=2,
+             min_plays=4, max_plays=5),
     PlanItem(id="khai-sinh-jrai", kind="segment", title="Đăng ký khai sinh (tiếng Jrai)",
              source="Trung tâm VH-TT Chư Păh", language="jra", duration_s=3, topic=2,
-             audio="audio/khai-sinh-jrai.ogg", priority=2),
+             audio="audio/khai-sinh-jrai.ogg", priority=2, min_plays=7, max_plays=7),
 )
 
 
@@ -106,6 +107,18 @@ def build_plan(tmp: Path) -> tuple[WeekPlan, Path, Path]:
     plan_path = tmp / "out" / "audio_manifests" / WEEK / "plan.json"
     write_plan(plan, plan_path)
     return read_plan(plan_path), data, plan_path
+
+
+def once_a_day(plan: WeekPlan) -> WeekPlan:
+    """The plan without Wednesday's second can-cuoc play (the hand-made week airs it twice that day
+    to test UIDs and sessions), so it keeps every hard rule, as `loa export`/`render` demand."""
+    return dataclasses.replace(plan, placements=tuple(
+        p for p in plan.placements if not (p.item_id == "can-cuoc" and p.start.hour == 11)))
+
+
+def valid_plan_file(plan: WeekPlan, path: Path) -> Path:
+    """`once_a_day(plan)` written as a plan.json at `path` (for the CLI, which re-verifies plans)."""
+    return write_plan(once_a_day(plan), path)
 
 
 def copy_dataset(src_tmp: Path, dst_tmp: Path) -> None:

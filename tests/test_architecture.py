@@ -24,7 +24,8 @@ def _hits(loaded: set[str], forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("modules, forbidden", [
     # export reads plan.json only: never the solver, the dataset loader or the policy merger
     (("scheduler.export", "scheduler.export.report", "scheduler.export.compare", "scheduler.export.kpis",
-      "scheduler.export.ical", "scheduler.export.manifest", "scheduler.export.audio", "scheduler.planfile"),
+      "scheduler.export.ical", "scheduler.export.manifest", "scheduler.export.audio", "scheduler.planfile",
+      "scheduler.verify", "scheduler.fsutil"),
      ("ortools", "scheduler.solver", "scheduler.dataset", "scheduler.policy", "scheduler.pipeline", "scheduler.io")),
     # the domain and the rules are pure: no solver, no readers, no data frames
     (("scheduler.domain", "scheduler.rules"),
@@ -32,8 +33,16 @@ def _hits(loaded: set[str], forbidden: tuple[str, ...]) -> list[str]:
       "scheduler.fsutil")),
     # loading never solves
     (("scheduler.dataset",), ("ortools", "scheduler.solver", "scheduler.export")),
-    # the problem builder and the verifier know nothing of CP-SAT
-    (("scheduler.solver.problem", "scheduler.solver.verify"), ("ortools",)),
+    # the problem builder knows nothing of CP-SAT
+    (("scheduler.solver.problem",), ("ortools",)),
+    # the verifier judges a plan by the rules stored in it: domain and rules only, no solver, no I/O
+    (("scheduler.verify",),
+     ("ortools", "pandas", "icalendar", "pydantic", "scheduler.solver", "scheduler.io", "scheduler.dataset",
+      "scheduler.policy", "scheduler.planfile", "scheduler.fsutil", "scheduler.export")),
+    # the transaction layer under every writer knows nothing of what it writes
+    (("scheduler.fsutil",),
+     ("ortools", "pandas", "icalendar", "scheduler.solver", "scheduler.dataset", "scheduler.export",
+      "scheduler.planfile", "scheduler.policy")),
 ])
 def test_never_rules(modules, forbidden):
     assert _hits(_loaded(*modules), forbidden) == []

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from pydub import AudioSegment
 
-from export_helpers import WEEK, build_plan, decoded_duration
+from export_helpers import WEEK, build_plan, decoded_duration, valid_plan_file
 from scheduler.cli import main
-from scheduler.errors import ExportError
+from scheduler.errors import DataError, ExportError
 from scheduler.export.audio import day_placements, probe, render_sessions
 from scheduler.rules import split_sessions
 
@@ -108,7 +108,7 @@ def test_render_with_missing_audio_writes_nothing(tmp_path):
 
 
 def test_cli_render_writes_session_files(planned, tmp_path):
-    _, _, plan_path, _ = planned
+    plan_path = valid_plan_file(planned[0], tmp_path / "plan.json")
     runner = CliRunner()
     out = tmp_path / "cli-sessions"
     result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "nghia-hung", "--date", "2024-03-05",
@@ -120,9 +120,13 @@ def test_cli_render_writes_session_files(planned, tmp_path):
 
     result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "nowhere", "--date", "2024-03-05",
                                   "--out", str(out)])
-    assert result.exit_code == ExportError.exit_code and "nowhere" in result.output
+    assert result.exit_code == DataError.exit_code and "--site" in result.output and "nowhere" in result.output
     result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "5/3/2024"])
-    assert result.exit_code == ExportError.exit_code and "YYYY-MM-DD" in result.output
+    assert result.exit_code == DataError.exit_code and "YYYY-MM-DD" in result.output
+    result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "2024-13-45"])
+    assert result.exit_code == DataError.exit_code and "--date" in result.output
+    result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "2024-03-11"])
+    assert result.exit_code == DataError.exit_code and "a day of the plan's week" in result.output
     assert "Relays are live" in runner.invoke(main, ["render", "--help"]).output
     assert WEEK in runner.invoke(main, ["render", "--help"]).output
 
@@ -130,7 +134,7 @@ def test_cli_render_writes_session_files(planned, tmp_path):
 def test_cli_render_session_gap_joins_segments_into_one_file(planned, tmp_path):
     # Wednesday at Ia Ka: 06:30 and 06:35 form one session with the default gap; with a
     # 1-minute gap the two segments (back to back at 5-min starts) are two sessions
-    _, _, plan_path, _ = planned
+    plan_path = valid_plan_file(planned[0], tmp_path / "plan.json")
     runner = CliRunner()
     wide = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "2024-03-06",
                                 "--out", str(tmp_path / "wide"), "--format", "wav", "--session-gap", "300"])

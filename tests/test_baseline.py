@@ -1,7 +1,7 @@
 """The hand-made yardstick of `make bench` keeps every hard rule too."""
 from scheduler.solver.baseline import baseline_plan
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 from model_helpers import WEEK, dataset, policy, relay, segment
 

@@ -13,7 +13,7 @@ from scheduler.dataset import load_dataset
 from scheduler.export.kpis import kpis
 from scheduler.pipeline import select_sites
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 Y2025 = REPO / "data" / "gia_lai_2025"
 

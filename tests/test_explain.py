@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from scheduler.domain import SolveStatus
 from scheduler.pipeline import explain_site
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 from model_helpers import WEEK, dataset, policy, relay, segment, site
 

@@ -96,6 +96,41 @@ def test_group_overrides_sit_between_the_province_and_the_commune(tmp_path):
     assert caps == {"chu-se-tt": 90, "chu-se-ia-blang": 120, "chu-se-ia-hlop": 100}
 
 
+def test_sites_share_a_resolved_policy_only_under_the_same_groups(tmp_path):
+    """Resolved policies are shared per override chain: a rural site outside the group (no
+    overrides of its own) must not get the group's rules from a grouped site resolved first."""
+    root = make_2025(tmp_path / "d")
+    with (root / "policy.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[area.gia-lai]\ndaily_cap_minutes = 90\n")
+    with (root / "sites.csv").open("a", encoding="utf-8") as fh:
+        fh.write("chu-se-tt-2,Thôn 2,chu-se-tt,rural,fm,900,test value,vi,upland-coffee,,,yes\n")
+    ds = load_dataset(root)
+    caps = {s.id: site_policy(ds, s).daily_cap_minutes for s in ds.sites}
+    assert caps["chu-se-ia-blang"] == 120 and caps["chu-se-tt-2"] == 90
+    assert ds.site_policies["chu-se-ia-blang"] is not ds.site_policies["chu-se-tt-2"]
+
+
+def test_a_control_character_in_groups_csv_is_refused_at_load(tmp_path):
+    root = make_2025(tmp_path / "d")
+    (root / "groups.csv").write_text(GROUPS.replace("chu-se,Chư Sê,Cụm", 'chu-se,"Chư\nSê",Cụm'),
+                                     encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_dataset(root)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field) == ("groups.csv", 2, "name")
+    assert "without control characters" in problem.expected
+
+
+def test_a_semicolon_separated_groups_csv_is_read_with_a_warning(tmp_path):
+    root = make_2025(tmp_path / "d")
+    (root / "groups.csv").write_text('group_id;name;kind;source\nchu-se;Chư Sê;Cụm;"test; the former district"\n',
+                                     encoding="utf-8")
+    ds = load_dataset(root)
+    assert [(g.id, g.name, g.kind) for g in ds.groups] == [("chu-se", "Chư Sê", "Cụm")]
+    (warning,) = [w for w in ds.warnings if w.file == "groups.csv"]
+    assert warning.line == 1 and "separated by ';'" in warning.expected
+
+
 def test_unknown_and_clashing_group_ids_are_errors(tmp_path):
     root = make_2025(tmp_path / "d")
     edit(root / "areas.csv", "test,chu-se\n", "test,chu-xe\n")

@@ -20,7 +20,7 @@ from scheduler.domain import Blackout, Placement, PlanItem, PlanSite, SiteRules,
 from scheduler.export.kpis import kpis
 from scheduler.planfile import read_plan, write_plan
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 
 def rules(relays=(), segments=(), broadcast_days=range(7)) -> SiteRules:

@@ -10,7 +10,7 @@ import pytest
 from scheduler.domain import Blackout
 from scheduler.solver.run import plan_week
 from scheduler.rules import split_sessions
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 from model_helpers import WEEK, curve, dataset, policy, profile, relay, segment, site
 

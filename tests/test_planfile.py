@@ -83,6 +83,13 @@ def test_a_plan_of_the_first_format_asks_to_plan_again(plan_json):
     (lambda d: d["sites"][0]["rules"].update(daily_cap_minutes=-5), "sites[0].rules.daily_cap_minutes"),
     (lambda d: d["sites"][0].update(surprise=1), "sites[0].surprise"),
     (lambda d: d["placements"][0].update(site="nowhere"), "placements[0].site"),
+    # the optional fields of reporting groups and producers are held to the same rules
+    (lambda d: d["sites"][0].update(district_kind="Huyện\nX-INJECTED:1"), "sites[0].district_kind"),
+    (lambda d: d["dataset"].update(province_kind="Tỉnh\x1b"), "dataset.province_kind"),
+    (lambda d: d["dataset"].update(province_id="../gia-lai"), "dataset.province_id"),
+    (lambda d: d["items"][0].update(producer_name="Sở\u2028VHTT"), "items[0].producer_name"),
+    (lambda d: d["items"][0].update(producer_kind="Cụm\r"), "items[0].producer_kind"),
+    (lambda d: d["items"][0].update(producer_id="/etc"), "items[0].producer_id"),
 ])
 def test_a_hand_edited_plan_is_refused_with_the_json_path(plan_json, edit, where):
     path, data = plan_json
@@ -95,7 +102,7 @@ def test_a_hand_edited_plan_is_refused_with_the_json_path(plan_json, edit, where
 
 def test_a_plan_needs_no_dataset_folder(tmp_path):
     from scheduler.dataset import load_dataset
-    from scheduler.solver.verify import verify
+    from scheduler.verify import verify
     from conftest import TINY
 
     data = tmp_path / "tiny"

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from scheduler.domain import SolveStatus
 from scheduler.planfile import plan_to_dict, write_plan
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 from model_helpers import WEEK, dataset, policy, relay, segment, site
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from scheduler.solver.run import plan_week
-from scheduler.solver.verify import verify
+from scheduler.verify import verify
 
 from model_helpers import WEEK, dataset, policy, relay, segment, site
 

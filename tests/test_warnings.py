@@ -182,3 +182,24 @@ def test_validate_prints_warnings_and_exits_0_strict_exits_2(tiny_copy):
 def test_validate_strict_passes_a_clean_dataset():
     result = CliRunner().invoke(main, ["validate", "--data", str(TINY), "--strict"])
     assert result.exit_code == 0, result.output
+
+
+def test_warnings_are_listed_like_problems_at_most_two_hundred():
+    from scheduler.errors import Problem
+    from scheduler.views import format_warnings
+
+    text = format_warnings([Problem("sites.csv", n, "languages", "xx", "a code") for n in range(2, 452)])
+    lines = text.splitlines()
+    assert lines[0] == "450 warning(s) (--strict makes them errors):"
+    assert len(lines) == 1 + 200 + 1 and lines[-1] == "  … and 250 more"
+
+
+def test_relays_that_cannot_fit_name_every_site_sharing_one_policy(tiny_copy):
+    """The misfits are worked out once per shared policy, but still reported for every site."""
+    edit(tiny_copy / "policy.toml", "max_session_minutes = 45", "max_session_minutes = 10")
+    with (tiny_copy / "sites.csv").open("a", encoding="utf-8") as fh:  # the same rules as chu-se-ia-blang
+        fh.write("chu-se-ia-blang-2,Ia Blang 2,chu-se-ia-blang,rural,fm,800,test value,vi,upland-coffee,,,yes\n")
+    ds = load_dataset(tiny_copy)
+    assert ds.site_policies["chu-se-ia-blang"] is ds.site_policies["chu-se-ia-blang-2"]
+    rural = [str(w) for w in ds.warnings if "more than max_session_minutes (10)" in str(w)]
+    assert rural and all("3 site(s) (chu-se-ia-blang, chu-se-ia-blang-2, chu-se-ia-hlop)" in w for w in rural)

@@ -1,25 +1,29 @@
 """Exporters: calendars and manifests of a solved WeekPlan (they read the plan, never the solver).
 
 `export_all(plan, out)` validates everything first (every audio file probed and checksummed,
-every previous calendar readable), builds every file in memory, and only then writes them, each
-atomically. A bad input therefore leaves the previous outputs untouched.
+every previous calendar readable), builds every file in memory, and writes them as one
+transaction (`fsutil.OutputRun`): staged beside the live folders, then switched in. A bad input,
+a full disk or a kill at any moment therefore leaves the previous outputs byte for byte as they were.
 """
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain import WeekPlan, week_days
 from ..errors import ExportError
-from ..fsutil import write_bytes_atomic
+from ..fsutil import OutputRun, is_inside
 from . import audio, ical, manifest
 from .levels import is_province, unit_title
 
-WRITE_THREADS = 8
+__all__ = ["ExportSummary", "export_all", "output_folders", "plan_outputs", "site_calendar_path",
+           "district_calendar_path"]
 
-__all__ = ["ExportSummary", "export_all", "plan_outputs", "site_calendar_path", "district_calendar_path"]
+
+def output_folders(week: str) -> tuple[str, str]:
+    """The folders under --out that one week's run owns and switches as a whole."""
+    return (f"calendars/{week}", f"audio_manifests/{week}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,11 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
     t0 = time.perf_counter()
     out = Path(out)
     _check_plan(plan)
+    outside = sorted({i.audio for i in plan.items if i.audio and not is_inside(audio.audio_path(plan, i.audio),
+                                                                               plan.dataset_root)})
+    if outside:
+        raise ExportError("audio outside the dataset folder (a symbolic link leads out of it): "
+                          + ", ".join(outside) + "; nothing was written")
     items = {(i.kind, i.id): i for i in plan.items}
     wanted = {audio.audio_path(plan, items[(p.kind, p.item_id)].audio)
               for p in plan.placements if p.kind == "segment"}
@@ -147,29 +156,21 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
     return files, summary
 
 
-def export_all(plan: WeekPlan, out: Path) -> ExportSummary:
+def export_all(plan: WeekPlan, out: Path, run: OutputRun | None = None) -> ExportSummary:
     """Write calendars/<week>/... and audio_manifests/<week>/<site>/<date>.{m3u8,json} under `out`.
 
-    plan.json is not written here (the caller does it with planfile.write_plan).
+    Without `run`, the export is its own transaction (lock, staging, switch). With one (`loa
+    plan` passes the run that also holds plan.json) the files are only staged in it, and the
+    caller commits. plan.json is not written here.
     """
+    if run is None:
+        with OutputRun(out, output_folders(plan.week)) as own:
+            summary = export_all(plan, out, own)
+            own.commit()
+        return summary
     t0 = time.perf_counter()
     files, summary = plan_outputs(plan, out)
-    for folder in sorted({path.parent for path in files}):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ExportError(f"{folder}: cannot create folder ({exc.strerror or exc})") from None
-
-    def write(item):
-        path, data = item
-        try:
-            write_bytes_atomic(path, data)
-        except OSError as exc:
-            raise ExportError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-    # each file is fsynced before its rename: threads overlap those waits (the GIL is released)
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        list(pool.map(write, files.items()))
+    run.write_many(files)
     return ExportSummary(calendars=summary.calendars, events=summary.events, manifests=summary.manifests,
                          audio_files=summary.audio_files, seconds=time.perf_counter() - t0, paths=summary.paths,
                          cancelled=summary.cancelled)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .. import audioprobe
 from ..audioprobe import AudioInfo, ProbeError
-from ..domain import Placement, WeekPlan
-from ..errors import ExportError
-from ..fsutil import write_bytes_atomic
+from ..domain import Placement, WeekPlan, week_days
+from ..errors import DataError, ExportError, Problem
+from ..fsutil import is_inside, write_all_or_nothing
 from ..rules import split_sessions
 
 PEAK_CEILING_DBFS = -1.0  # loudness matching never pushes a peak above this (no clipping)
@@ -54,9 +54,8 @@ def probe_many(paths) -> dict[Path, AudioInfo]:
 
 
 def audio_path(plan: WeekPlan, audio: str) -> Path:
-    """Where a dataset-relative audio path lives on disk."""
-    p = Path(audio)
-    return p if p.is_absolute() else Path(plan.dataset_root) / p
+    """Where a dataset-relative audio path lives on disk (plan files only hold relative ones)."""
+    return Path(plan.dataset_root) / audio
 
 
 def day_placements(plan: WeekPlan, site_id: str, day: date) -> list[Placement]:
@@ -72,7 +71,18 @@ def _match_loudness(seg, target_dbfs: float):
     return seg.apply_gain(min(gain, headroom))
 
 
-def render_sessions(
+def render_sessions(plan: WeekPlan, site_id: str, day: date, out_dir: Path, gap_ms: int = 2000,
+                    target_dbfs: float = -18.0, fmt: str = "mp3", session_gap_minutes: int | None = None) -> list[Path]:
+    """Render the day's sessions (`render_session_files`) and write them all or none."""
+    files = render_session_files(plan, site_id, day, out_dir, gap_ms, target_dbfs, fmt, session_gap_minutes)
+    try:
+        return write_all_or_nothing(files)  # a day's sessions are replaced together or not at all
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: cannot write the session files ({exc.strerror or exc}); "
+                          "nothing was written") from None
+
+
+def render_session_files(
     plan: WeekPlan,
     site_id: str,
     day: date,
@@ -81,7 +91,7 @@ def render_sessions(
     target_dbfs: float = -18.0,
     fmt: str = "mp3",
     session_gap_minutes: int | None = None,
-) -> list[Path]:
+) -> dict[Path, bytes]:
     """One audio file per session of `day` at `site_id`: its recorded segments in air order.
 
     A session is a run of placements less than `session_gap_minutes` apart (default: the site's
@@ -89,7 +99,7 @@ def render_sessions(
     programmes with no file: they are skipped (a session of relays only yields no file). Each
     segment is gain-matched to `target_dbfs` (RMS), never beyond a -1 dBFS peak, and segments
     are separated by `gap_ms` of silence. Files are `<site>_<YYYY-MM-DD>_<HHMM>.<fmt>` in
-    `out_dir`, each written atomically. Everything is decoded before anything is written.
+    `out_dir`, as {path: bytes}: nothing is written here.
     """
     from pydub import AudioSegment
 
@@ -99,6 +109,8 @@ def render_sessions(
         raise ExportError(f"gap must be >= 0 ms, got {gap_ms}")
     if site_id not in {s.id for s in plan.sites}:
         raise ExportError(f"site {site_id!r} is not in the plan of {plan.week}")
+    if day not in week_days(plan.week):
+        raise ExportError(f"{day} is not in the plan's week {plan.week}")
     if fmt != "wav" and shutil.which("ffmpeg") is None:
         raise ExportError(f"rendering {fmt} needs ffmpeg (apt-get install ffmpeg)")
     items = {(i.kind, i.id): i for i in plan.items}
@@ -114,6 +126,8 @@ def render_sessions(
             if item is None or not item.audio:
                 raise ExportError(f"segment {p.item_id!r} at {site_id} has no audio file in the plan")
             path = audio_path(plan, item.audio)
+            if not is_inside(path, plan.dataset_root):
+                raise ExportError(f"{item.audio}: audio outside the dataset folder (a symbolic link leads out)")
             probe(path)  # same checks (missing, undecodable, silent) as the manifests
             with _as_export_error():
                 segs.append(_match_loudness(audioprobe.decode(path), target_dbfs))
@@ -124,19 +138,20 @@ def render_sessions(
             out = out + AudioSegment.silent(duration=gap_ms, frame_rate=out.frame_rate) + seg
         name = f"{site_id}_{day.isoformat()}_{session[0].start.strftime('%H%M')}.{fmt}"
         rendered.append((Path(out_dir) / name, out))
-    paths = []
+    files = {}
     for path, seg in rendered:
         buf = io.BytesIO()
         params = ["-q:a", "4"] if fmt == "ogg" else None
         kwargs = {"bitrate": "128k"} if fmt == "mp3" else {}
         seg.export(buf, format=fmt, parameters=params, tags={"title": path.stem}, **kwargs) if fmt != "wav" \
             else seg.export(buf, format="wav")
-        paths.append(write_bytes_atomic(path, buf.getvalue()))
-    return paths
+        files[path] = buf.getvalue()
+    return files
 
 
 def parse_day(text: str) -> date:
+    """A --date; a bad one is bad input (exit 2), not an export failure."""
     try:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
-        raise ExportError(f"date {text!r}: expected YYYY-MM-DD") from None
+        raise DataError(Problem("--date", None, "date", text, "a date YYYY-MM-DD")) from None

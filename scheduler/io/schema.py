@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from ..domain import DAY_NAMES
 from ..errors import Problem
+from ..limits import MAX_PROBLEMS, single_line
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
@@ -20,7 +21,7 @@ _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def parse_time(text: str, allow_24: bool = True) -> int:
@@ -35,12 +36,31 @@ def parse_time(text: str, allow_24: bool = True) -> int:
 
 
 class Problems(list):
-    """Every problem found so far, in the order found (DataError lists them all at the end), and
-    apart from them the warnings: what loads but would plan wrong silently."""
+    """The problems found so far, in the order found (DataError lists them at the end), and apart
+    from them the warnings: what loads but would plan wrong silently.
 
-    def __init__(self, *args):
-        super().__init__(*args)
+    Only the first MAX_PROBLEMS problems are kept; later ones are counted in `more`, so a file of a
+    million bad rows costs no more memory than one of two hundred. `count` is the total.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
         self.warnings: list[Problem] = []
+
+    @property
+    def count(self) -> int:
+        return len(self) + self.more
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
 
     def add(self, file: str, line: int | str | None, field: str | None, value: Any, expected: str) -> None:
         self.append(Problem(file, line, field, value, expected))
@@ -61,9 +81,14 @@ class Cells:
         self.problems.add(self.file, self.line, field, value, expected)
 
     def text(self, field: str, required: bool = True) -> str:
+        """The cell, single-line: a control character or line break here could end up as a new
+        line in a calendar or a playlist, so it is refused where it enters."""
         value = self.row.get(field, "")
         if required and not value:
             self.bad(field, value, "a value (this column is required)")
+        if not single_line(value):
+            self.bad(field, value, "text on one line, without control characters (tab, CR, LF, ESC, DEL, ...)")
+            return ""
         return value
 
     def slug(self, field: str, required: bool = True) -> str | None:

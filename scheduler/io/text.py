@@ -1,25 +1,31 @@
 """A dataset file as text: what every other reader starts from."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from ..fsutil import read_regular
+from ..limits import MAX_DATASET_FILE_BYTES
 from .schema import Problems
 
 
 def read_text(root: Path, name: str, problems: Problems, required: bool = True) -> str | None:
     """The file's text: UTF-8 (BOM tolerated), not empty, no NUL; None (and a problem) otherwise.
 
-    A missing optional file (`required=False`) is None without a problem.
+    Only a regular file of at most MAX_DATASET_FILE_BYTES is read: a FIFO, a device (a link to
+    /dev/zero) or a huge file is a problem, never a hang or an exhausted memory. A missing
+    optional file (`required=False`) is None without a problem.
     """
     path = root / name
-    if not path.exists():
+    if not os.path.lexists(path):
         if required:
             problems.add(name, None, None, None, f"the file to exist in {root}")
         return None
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_DATASET_FILE_BYTES)
     except OSError as exc:
-        problems.add(name, None, None, None, f"a readable file ({exc.strerror or exc})")
+        problems.add(name, None, None, None, f"a readable regular file of at most "
+                     f"{MAX_DATASET_FILE_BYTES // 2**20} MB ({exc.strerror or exc})")
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]

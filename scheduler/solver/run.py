@@ -53,6 +53,8 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
                             tuple(airings), (), score_breakdown(problem, airings))
     if status == cp_model.INFEASIBLE:
         conflicts = conflicting_requirements(problem, problem.policy.time_budget)
+    elif status == cp_model.MODEL_INVALID:  # bounded inputs make this a bug, never a budget matter
+        conflicts = ["the solver rejected the model as invalid (MODEL_INVALID): a bug in loa, please report it"]
     else:
         conflicts = [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
                      "raise policy.time_budget"]

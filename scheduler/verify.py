@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from ..domain import Placement, PlanItem, PlanSite, SiteRules, SolveStatus, WeekPlan, week_days
-from ..rules import (dark, in_quiet_hours, segment_min_gap, session_minutes, split_sessions, valid_days,
+from .domain import Placement, PlanItem, PlanSite, SiteRules, SolveStatus, WeekPlan, week_days
+from .rules import (dark, in_quiet_hours, segment_min_gap, session_minutes, split_sessions, valid_days,
                      window_at)
 
 
@@ -153,32 +153,51 @@ def check_sync_groups(sites: dict[str, PlanSite], by_site: dict[str, list[Placem
     return out
 
 
-def verify(plan: WeekPlan) -> list[str]:
-    """Every broken hard rule of the plan, worded for a planner; empty means the plan is valid."""
+RULES = {  # check -> the rule's name as a planner says it (refusals of a plan file name it)
+    "week": "inside the plan's week",
+    "sites": "planned sites only",
+    "windows": "broadcast windows, quiet hours, blackouts",
+    "no_overlap": "no overlap",
+    "mandatory_relays": "mandatory relays",
+    "weekly_plays": "weekly plays of a segment",
+    "session_limits": "sessions and daily cap",
+    "sync_groups": "sync groups air one schedule",
+}
+
+
+def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
+    """Every broken hard rule of the plan as (rule name from RULES, what is wrong)."""
     days = week_days(plan.week)
     sites = {s.id: s for s in plan.sites}
     items = {(i.kind, i.id): i for i in plan.items}
     planned = {sid for u in plan.units if SolveStatus(u.status).planned for sid in u.site_ids} \
         if plan.units else set(sites)
     by_site: dict[str, list[Placement]] = {sid: [] for sid in planned}
-    problems = []
+    problems: list[tuple[str, str]] = []
     for p in plan.placements:
         if p.site_id not in by_site:
-            problems.append(f"{p.site_id}: placement for a site that was not planned")
+            problems.append(("sites", f"{p.site_id}: placement for a site that was not planned"))
             continue
         if p.start.date() not in days:
-            problems.append(f"{p.site_id}: {p.kind} {p.item_id} at {p.start:%Y-%m-%d %H:%M} is outside week {plan.week}")
+            problems.append(("week", f"{p.site_id}: {p.kind} {p.item_id} at {p.start:%Y-%m-%d %H:%M} "
+                                     f"is outside week {plan.week}"))
             continue
         by_site[p.site_id].append(p)
     for sid in sorted(by_site):
         site = sites.get(sid)
         if site is None:
-            problems.append(f"{sid}: unknown site")
+            problems.append(("sites", f"{sid}: unknown site"))
             continue
         ps = sorted(by_site[sid], key=lambda p: (p.start, p.end))
-        found = (check_windows(site.rules, ps) + check_no_overlap(ps)
-                 + check_mandatory_relays(site.rules, items, ps)
-                 + check_weekly_plays(site.rules, items, days, ps) + check_session_limits(site.rules, ps))
-        problems.extend(f"{site.name} ({sid}): {f}" for f in found)
-    problems.extend(check_sync_groups(sites, by_site))
+        for rule, found in (("windows", check_windows(site.rules, ps)), ("no_overlap", check_no_overlap(ps)),
+                            ("mandatory_relays", check_mandatory_relays(site.rules, items, ps)),
+                            ("weekly_plays", check_weekly_plays(site.rules, items, days, ps)),
+                            ("session_limits", check_session_limits(site.rules, ps))):
+            problems.extend((rule, f"{site.name} ({sid}): {f}") for f in found)
+    problems.extend(("sync_groups", f) for f in check_sync_groups(sites, by_site))
     return problems
+
+
+def verify(plan: WeekPlan) -> list[str]:
+    """Every broken hard rule of the plan, worded for a planner; empty means the plan is valid."""
+    return [message for _rule, message in verify_rules(plan)]
