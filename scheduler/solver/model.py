@@ -307,37 +307,65 @@ def build_model(problem: UnitProblem, explain: bool = False) -> UnitModel:
     return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions))
 
 
+def _minimum_relay_days(um: UnitModel) -> dict[tuple[str, int], list[int]]:
+    """(relay id, day) of every relay with a weekly minimum -> the options carrying it."""
+    p = um.problem
+    out: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for o, opt in enumerate(p.options):
+        for r in opt.relays:
+            relay = p.relays[(r.relay_id, opt.day)]
+            if not relay.mandatory and any(relay_matches(k, relay.id, relay.source) for k in p.relay_minimums):
+                out[(r.relay_id, opt.day)].append(o)
+    return out
+
+
+def _with_relay_days(um: UnitModel, carriers: dict[tuple[str, int], list[int]],
+                     chosen: set[tuple[str, int]]) -> cp_model.CpModel:
+    """A copy of the model in which the minimum relays air on exactly the chosen relay-days."""
+    fixed = um.model.clone()
+    for relay_day, options in sorted(carriers.items()):
+        if relay_day in chosen:
+            fixed.add(_sum(um.pick[o] for o in options) == 1)
+        else:
+            for o in options:
+                fixed.add(um.pick[o] == 0)
+    return fixed
+
+
 def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
     """Hint the model with a good schedule found fast, so the search starts near the optimum.
 
     Weekly relay minimums make CP-SAT hunt long for a first good schedule (which evenings carry
-    VTV1?) although its LP bound is tight at once. So the same model, with the relays' days
-    chosen up front (`problem.minimum_relay_days`), is solved first on part of the budget, and
-    its solution hints the full model. The choice only steers the search: the full model stays
-    free to pick other days. Returns the deterministic time it used."""
-    chosen = um.problem.minimum_relay_days()
-    if not chosen:
+    VTV1?) although its LP bound is tight at once. So the minimum relays' days are chosen first,
+    the model with those relay-days fixed is optimised (as easy as a week without minimums), and
+    its schedule hints the full model, which stays free to choose other days. The days are the
+    planner's choice (`UnitProblem.minimum_relay_days`: best listened, spread over the week) or,
+    when those cannot all hold, the days a solve of the rules alone (no objective) finds.
+    Returns the deterministic time used."""
+    carriers = _minimum_relay_days(um)
+    if not carriers:
         return 0.0
-    fixed = um.model.clone()
-    for o, opt in enumerate(um.problem.options):
-        for r in opt.relays:
-            if (r.relay_id, opt.day) in chosen:
-                continue
-            relay = um.problem.relays[(r.relay_id, opt.day)]
-            if not relay.mandatory and any(relay_matches(k, relay.id, relay.source) for k in um.problem.relay_minimums):
-                fixed.add(um.pick[o] == 0)  # a minimum relay airs only on its chosen days
-    carriers: dict[tuple[str, int], list] = defaultdict(list)
-    for o, opt in enumerate(um.problem.options):
-        for r in opt.relays:
-            carriers[(r.relay_id, opt.day)].append(um.pick[o])
-    for key in sorted(chosen):
-        fixed.add(_sum(carriers[key]) == 1)
-    solver = solver_for(time_budget, gap_limit=gap_limit)
-    if solver.solve(fixed) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        for index in range(len(um.model.proto.variables)):
-            var = um.model.get_int_var_from_proto_index(index)
-            um.model.add_hint(var, solver.value(var))
-    return solver.deterministic_time
+    used = 0.0
+    candidates = [um.problem.minimum_relay_days(), None]
+    for chosen in candidates:
+        if chosen is None:  # the rules alone: any schedule, for days that hold together
+            rules_only = um.model.clone()
+            rules_only.clear_objective()
+            first = solver_for(max(0.0, time_budget - used) / 2)
+            found = first.solve(rules_only) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            used += first.deterministic_time
+            if not found:
+                return used
+            chosen = {rd for rd, options in carriers.items() if any(first.value(um.pick[o]) for o in options)}
+        solver = solver_for(max(0.0, time_budget - used), gap_limit=gap_limit)
+        status = solver.solve(_with_relay_days(um, carriers, chosen))
+        used += solver.deterministic_time
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            for index in range(len(um.model.proto.variables)):
+                var = um.model.get_int_var_from_proto_index(index)
+                um.model.add_hint(var, solver.value(var))
+            return used
+    return used
 
 
 def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0) -> cp_model.CpSolver:
