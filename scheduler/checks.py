@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from .audience import uses_sun
-from .domain import DAY_NAMES, AudienceProfile, Dataset, Policy
+from .domain import DAY_NAMES, AudienceProfile, Dataset, Policy, Relay
+from .errors import Problem
 from .io.schema import Problems
 from .policy import site_policy
 from .rules import relay_applies, segment_applies
@@ -26,6 +27,17 @@ def check_policy_ids(policy: Policy, areas: set[str], sites: set[str], problems:
             problems.add(f, f"group.{ident}", "group", ident, "a group_id from groups.csv")
         if section == "site" and ident not in sites:
             problems.add(f, f"site.{ident}", "site", ident, "a site_id from sites.csv")
+
+
+def check_relay_minimum_keys(policy: Policy, relays: tuple[Relay, ...]) -> list[Problem]:
+    """Every relay minimum names a relay id or a source of relays.csv: a typo would otherwise
+    require nothing, silently."""
+    known = {r.id for r in relays} | {r.source for r in relays}
+    tables = [("policy", policy.base.get("policy", {}))]
+    tables += [(key.replace(":", "."), table) for key, table in sorted(policy.overrides.items())]
+    return [Problem(policy.source, f"{where}.relay_minimums.{name}", "relay_minimums", name,
+                    f"a relay id or source from the relays ({', '.join(sorted(known)[:8])}…)")
+            for where, table in tables for name in table.get("relay_minimums", {}) if name not in known]
 
 
 def _uses_sun(profile: AudienceProfile) -> bool:

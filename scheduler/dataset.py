@@ -21,7 +21,8 @@ from typing import Any
 from . import audioprobe, lint
 from . import policy as policy_mod
 from .audioprobe import AudioInfo, ProbeError
-from .checks import check_policy_ids, check_profile_coordinates, check_relay_overlaps, check_segment_fit
+from .checks import (check_policy_ids, check_profile_coordinates, check_relay_minimum_keys, check_relay_overlaps,
+                     check_segment_fit)
 from .domain import (
     DAY_NAMES,
     DAY_TYPES,
@@ -745,6 +746,8 @@ def load_dataset(path: str | Path) -> Dataset:
     policy = _load_policy(root, problems)
     if policy is not None:
         check_policy_ids(policy, set(area_lines), set(site_lines), problems, set(group_lines))
+        if not any(p.file in ("relays.csv", "relays.ics") for p in problems):
+            problems.extend(check_relay_minimum_keys(policy, tuple(relays)))
 
     # ids that are both an area and a site are fine (a commune and its station often share one)
     dataset = Dataset(

@@ -193,6 +193,7 @@ class SitePolicy:
     segment_min_gap_minutes: int
     weights: Weights
     time_budget: float  # deterministic seconds per unit
+    relay_minimums: tuple[tuple[str, int], ...] = ()  # (relay id or source, days a week it must air)
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,8 @@ class SiteRules:
     blackouts: tuple[Blackout, ...]  # of the whole sync group, overlapping the week
     relays: tuple[tuple[str, date], ...]  # (relay id, day) the site carries: applies, not blacked out
     segments: tuple[tuple[str, int], ...]  # (segment id, plays required this week) of segments that apply
+    # (relay id or source, relay-days it must air this week, capped by the days it is due)
+    relay_minimums: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

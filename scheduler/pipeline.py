@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from .checks import check_relay_minimum_keys
 from .dataset import load_dataset
 from .domain import Dataset, SolveStatus, WeekPlan, week_label, week_monday
 from .errors import BugError, DataError, Problem
@@ -44,7 +45,12 @@ def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple
         policy = load_policy(policy_file)
     if settings:
         policy = apply_settings(policy, list(settings))
-    return dataset if policy is dataset.policy else with_policy(dataset, policy)
+    if policy is dataset.policy:
+        return dataset
+    unknown = check_relay_minimum_keys(policy, dataset.relays)
+    if unknown:
+        raise DataError(unknown)
+    return with_policy(dataset, policy)
 
 
 def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple[str, ...] = ()) -> set[str] | None:

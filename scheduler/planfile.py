@@ -86,6 +86,7 @@ class _Rules(_Model):
     blackouts: list[_Blackout]
     relays: dict[Day_, list[Slug]]  # day -> relay ids the site carries
     segments: dict[Slug, Annotated[int, Field(ge=0, le=7)]]  # segment id -> plays required this week
+    relay_minimums: dict[Text, Annotated[int, Field(ge=1, le=49)]] = {}  # relay id or source -> airings
 
 
 class _Site(_Model):
@@ -215,6 +216,7 @@ def _rules_dict(r: SiteRules) -> dict:
                       for b in r.blackouts],
         "relays": relays,
         "segments": dict(r.segments),
+        "relay_minimums": dict(r.relay_minimums),
     }
 
 
@@ -334,6 +336,7 @@ def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
             blackouts=tuple(Blackout(b.id, b.title, _local(b.start), _local(b.end)) for b in r.blackouts),
             relays=tuple((rid, day) for day, ids in sorted(r.relays.items()) for rid in ids),
             segments=tuple(sorted(r.segments.items())),
+            relay_minimums=tuple(sorted(r.relay_minimums.items())),
         )
         sites.append(PlanSite(s.id, s.name, s.district_id, s.district_name, s.population, tuple(s.languages),
                               s.technology, s.kind, rules=rules, sync_group=s.sync_group,

@@ -37,6 +37,7 @@ POLICY_DEFAULTS: dict[str, Any] = {
     "quiet_hours": ["21:00-05:00"],
     "time_budget": 5.0,
     "windows": {"morning": "05:00-07:30", "noon": "11:00-13:00", "evening": "17:00-20:00"},
+    "relay_minimums": {},  # relay id or source -> days a week it must air at least (see rules.relay_minimums)
 }
 WEIGHT_DEFAULTS: dict[str, float] = {
     "reach": 1.0,
@@ -92,6 +93,10 @@ def _check_value(key: str, value: Any) -> str | None:
                 parse_range(v, wrap=True)
             except ValueError:
                 return "a list of 'HH:MM-HH:MM' ranges within 00:00-24:00 (may wrap midnight)"
+    elif key == "relay_minimums":
+        if not isinstance(value, Mapping) or any(
+                isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 49 for n in value.values()):
+            return "a table of relay id or source = airings a week (0..7 days for one relay, up to 49 for a source)"
     elif key == "windows":
         if not isinstance(value, Mapping) or not value:
             return "a table of name = 'HH:MM-HH:MM'"
@@ -229,19 +234,29 @@ def _parse_setting_value(key: str, text: str, current: Any) -> Any:
     return text
 
 
+def _entry_int(text: str) -> int | str:
+    """A table entry's number; what is not a whole number is left for _check_value to refuse."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+# policy keys holding a table, set one entry at a time by `--set policy.<key>.<name>=value`
+_TABLES = {"windows": str, "relay_minimums": _entry_int}
+
+
 def apply_settings(policy: Policy, settings: list[str]) -> Policy:
     """A new Policy with each 'section.key=value' applied to the base values.
 
     `policy.max_session_minutes=30`, `weights.spread_days=2`, `policy.quiet_hours=21:00-05:30`
     (lists: `,` or `;` separated), `policy.windows.morning=05:30-07:00` (one window; an empty
-    value removes it). Values take the type of the key they replace.
+    value removes it), `policy.relay_minimums.VTV1=3`. Values take the type of the key they replace.
     """
     base = copy.deepcopy({k: dict(v) for k, v in policy.base.items()})
     base.setdefault("policy", copy.deepcopy(POLICY_DEFAULTS))
     base.setdefault("weights", dict(WEIGHT_DEFAULTS))
     problems: list[Problem] = []
-    known = [f"policy.{k}" for k in POLICY_DEFAULTS if k != "windows"]
-    known += ["policy.windows.<name>"] + [f"weights.{k}" for k in WEIGHT_DEFAULTS]
+    known = [f"policy.{k}" for k in POLICY_DEFAULTS if k not in _TABLES]
+    known += ["policy.windows.<name>", "policy.relay_minimums.<relay or source>"]
+    known += [f"weights.{k}" for k in WEIGHT_DEFAULTS]
     for setting in settings:
         key_path, eq, text = setting.partition("=")
         key_path = key_path.strip()
@@ -249,21 +264,22 @@ def apply_settings(policy: Policy, settings: list[str]) -> Policy:
             problems.append(Problem("--set", None, key_path, setting, "section.key=value, e.g. policy.slot_minutes=10"))
             continue
         parts = key_path.split(".")
-        if parts[:2] == ["policy", "windows"] and len(parts) == 3 and parts[2]:
-            windows = dict(base["policy"].get("windows", {}))
-            if text.strip():
-                windows[parts[2]] = text.strip()
+        if parts[0] == "policy" and len(parts) == 3 and parts[1] in _TABLES and parts[2]:
+            table = dict(base["policy"].get(parts[1], {}))
+            entry = _TABLES[parts[1]](text.strip()) if text.strip() else None
+            if entry is None:
+                table.pop(parts[2], None)  # an empty value removes the entry
             else:
-                windows.pop(parts[2], None)
-            expected = _check_value("windows", windows)
+                table[parts[2]] = entry
+            expected = _check_value(parts[1], table)
             if expected:
                 problems.append(Problem("--set", None, key_path, text, expected))
             else:
-                base["policy"]["windows"] = windows
+                base["policy"][parts[1]] = table
             continue
         if len(parts) != 2 or parts[0] not in ("policy", "weights") or (
             parts[1] not in (POLICY_DEFAULTS if parts[0] == "policy" else WEIGHT_DEFAULTS)
-        ) or parts[1] == "windows":
+        ) or parts[1] in _TABLES:
             problems.append(Problem("--set", None, key_path, setting, f"one of: {', '.join(known)}"))
             continue
         section, key = parts
@@ -298,6 +314,8 @@ def merged_values(dataset: Dataset, site: Site) -> tuple[dict[str, Any], dict[st
         for k, v in table.items():
             if k == "weights":
                 weights.update(v)
+            elif k == "relay_minimums":  # a minimum per relay or source: set or lift one at a time
+                values[k] = {**values[k], **v}
             else:
                 values[k] = copy.deepcopy(v)  # windows replaces the whole table
     return values, weights
@@ -333,6 +351,7 @@ def _resolve(dataset: Dataset, site: Site) -> SitePolicy:
         max_session_minutes=int(values["max_session_minutes"]),
         daily_cap_minutes=int(values["daily_cap_minutes"]),
         segment_min_gap_minutes=int(values["segment_min_gap_minutes"]),
+        relay_minimums=tuple(sorted((str(k), int(n)) for k, n in values["relay_minimums"].items() if n)),
         weights=Weights(**{k: float(v) for k, v in weights.items()}),
         time_budget=float(values["time_budget"]),
     )

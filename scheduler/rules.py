@@ -143,6 +143,27 @@ def combine_policies(policies: Sequence[SitePolicy]) -> SitePolicy:
     )
 
 
+# --------------------------------------------------------------------------- relay coverage
+
+
+def relay_matches(key: str, relay_id: str, source: str) -> bool:
+    """A relay minimum names one relay (its id) or every relay of a source (VOV1, VTV1, GLTV)."""
+    return key in (relay_id, source)
+
+
+def relay_minimums(pol: SitePolicy, due: Iterable[tuple[Relay, date]]) -> tuple[tuple[str, int], ...]:
+    """(relay id or source, airings required this week) for each of the policy's minimums, capped by
+    the airings due (a relay airs at most once on each day it is due); minimums that nothing
+    due matches are dropped."""
+    due = list(due)
+    out = []
+    for key, wanted in pol.relay_minimums:
+        need = min(wanted, sum(1 for r, _day in due if relay_matches(key, r.id, r.source)))
+        if need:
+            out.append((key, need))
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- one site's week
 
 
@@ -178,6 +199,7 @@ def site_rules(dataset: Dataset, site: Site, pol: SitePolicy, week: str) -> Site
         if segment_applies(dataset, site, seg):
             n = len(valid_days(seg.valid_from, seg.valid_to, days, pol.broadcast_days))
             segments.append((seg.id, required_plays(seg.min_plays, n)))
+    due = relays_due(dataset, site, pol, week)
     blackouts = tuple(replace(b, scope=()) for b in sorted(
         blackouts_over(dataset, sync_members(dataset, site), lo, hi), key=lambda b: (b.start, b.id)))
     return SiteRules(
@@ -185,6 +207,7 @@ def site_rules(dataset: Dataset, site: Site, pol: SitePolicy, week: str) -> Site
         session_gap_minutes=pol.session_gap_minutes, max_sessions_per_day=pol.max_sessions_per_day,
         max_session_minutes=pol.max_session_minutes, daily_cap_minutes=pol.daily_cap_minutes,
         segment_min_gap_minutes=pol.segment_min_gap_minutes, blackouts=blackouts,
-        relays=tuple((r.id, d) for r, d in relays_due(dataset, site, pol, week)),
+        relays=tuple((r.id, d) for r, d in due),
         segments=tuple(segments),
+        relay_minimums=relay_minimums(pol, due),
     )

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from .domain import Placement, PlanItem, PlanSite, SiteRules, SolveStatus, WeekPlan, week_days
-from .rules import (dark, in_quiet_hours, segment_min_gap, session_minutes, split_sessions, valid_days,
+from .rules import (dark, in_quiet_hours, relay_matches, segment_min_gap, session_minutes, split_sessions, valid_days,
                      window_at)
 
 
@@ -78,6 +78,18 @@ def check_mandatory_relays(rules: SiteRules, items: dict[tuple[str, str], PlanIt
         r = items.get(("relay", rid))
         if r is not None and r.mandatory and not aired.get((rid, day)):
             out.append(f"mandatory relay {rid} missing on {day}")
+    return out
+
+
+def check_relay_minimums(rules: SiteRules, items: dict[tuple[str, str], PlanItem],
+                         placements: list[Placement]) -> list[str]:
+    """Each relay or source with a weekly minimum airs at least that often."""
+    out = []
+    relays = [items[("relay", p.item_id)] for p in placements if p.kind == "relay" and ("relay", p.item_id) in items]
+    for key, need in rules.relay_minimums:
+        aired = sum(1 for r in relays if relay_matches(key, r.id, r.source))
+        if aired < need:
+            out.append(f"relay minimum {key}: aired {aired} time(s) this week, at least {need} required")
     return out
 
 
@@ -191,6 +203,7 @@ def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
         ps = sorted(by_site[sid], key=lambda p: (p.start, p.end))
         for rule, found in (("windows", check_windows(site.rules, ps)), ("no_overlap", check_no_overlap(ps)),
                             ("mandatory_relays", check_mandatory_relays(site.rules, items, ps)),
+                            ("relay_minimums", check_relay_minimums(site.rules, items, ps)),
                             ("weekly_plays", check_weekly_plays(site.rules, items, days, ps)),
                             ("session_limits", check_session_limits(site.rules, ps))):
             problems.extend((rule, f"{site.name} ({sid}): {f}") for f in found)

@@ -161,3 +161,63 @@ def test_session_around_a_relay_never_exceeds_the_limit():
                             daily_cap_minutes=20))
     plan = solve(ds)
     assert [p.item_id for p in plan.placements] in (["r"], ["r", "a"])
+
+
+def test_four_relays_in_one_evening_window_plan_as_separate_sessions():
+    """VOV1 06:00, GLTV 17:00, VOV1 18:00 and VTV1 19:00, with ONE evening window: the evening holds
+    three sessions, which a one-session-per-window model could only plan by cutting the window."""
+    pol = policy(broadcast_days=["mon", "tue"], max_sessions_per_day=4, max_session_minutes=45, daily_cap_minutes=150,
+                 windows={"morning": "05:30-07:30", "evening": "16:30-20:30"})
+    ds = dataset(relays=[relay("vov6", "06:00", 30), relay("gltv", "17:00", 15), relay("vov18", "18:00", 30),
+                         relay("vtv19", "19:00", 45)],
+                 segments=[segment("a", minutes=3, min_plays=2, max_plays=2)], pol=pol)
+    plan = solve(ds)
+    for day in (4, 5):
+        runs = split_sessions([p for p in plan.placements if p.start.day == day], 10)
+        evening = [r for r in runs if r[0].start.hour >= 16]
+        assert len(evening) == 3, [[(p.item_id, p.start.strftime("%H:%M")) for p in r] for r in runs]
+        aired = {p.item_id: p.start.strftime("%H:%M") for p in plan.placements if p.start.day == day and p.kind == "relay"}
+        assert aired == {"vov6": "06:00", "gltv": "17:00", "vov18": "18:00", "vtv19": "19:00"}
+
+
+def test_two_sessions_in_one_window_only_with_the_gap_between():
+    """Two live relays 45 min apart in a 2-hour window, sessions of at most 30 min: they air as two
+    sessions whose silence is at least session_gap_minutes."""
+    pol = policy(broadcast_days=["mon"], max_session_minutes=30, max_sessions_per_day=2, session_gap_minutes=10,
+                 windows={"evening": "17:00-19:00"})
+    ds = dataset(relays=[relay("a", "17:00", 20), relay("b", "17:45", 20)], pol=pol)
+    runs = split_sessions(solve(ds).placements, 10)
+    assert len(runs) == 2 and (runs[1][0].start - runs[0][-1].end).total_seconds() >= 10 * 60
+    too_close = dataset(relays=[relay("a", "17:00", 20), relay("b", "17:25", 20)], pol=pol)  # 5 min apart
+    unit = plan_week(too_close, WEEK, workers=1).units[0]
+    assert unit.status == "INFEASIBLE"
+    assert any("sessions at least 10 min apart" in c for c in unit.conflicts)
+
+
+def test_relay_minimum_airs_an_optional_relay_on_enough_days():
+    pol = policy(broadcast_days=["mon", "tue", "wed", "thu"], max_sessions_per_day=3,
+                 windows={"morning": "05:30-07:30", "evening": "16:30-20:30"},
+                 relay_minimums={"vtv19": 3})
+    ds = dataset(relays=[relay("vov6", "06:00", 30), relay("vtv19", "19:00", 45, mandatory=False)],
+                 segments=[segment("a", minutes=3)], pol=pol)
+    plan = solve(ds)
+    assert len([p for p in plan.placements if p.item_id == "vtv19"]) >= 3
+    assert plan.sites[0].rules.relay_minimums == (("vtv19", 3),)
+
+
+def test_a_relay_minimum_by_source_counts_every_relay_of_the_source():
+    pol = policy(broadcast_days=["mon", "tue"], relay_minimums={"VOV1": 3},
+                 windows={"morning": "05:30-07:30", "evening": "16:30-20:30"})
+    ds = dataset(relays=[relay("vov6", "06:00", 30, mandatory=False), relay("vov18", "18:00", 30, mandatory=False)],
+                 pol=pol)  # the helper's relays are all of source VOV1
+    assert len([p for p in solve(ds).placements if p.kind == "relay"]) >= 3
+
+
+def test_a_relay_minimum_that_cannot_fit_is_explained():
+    pol = policy(broadcast_days=["mon", "tue", "wed"], daily_cap_minutes=40, relay_minimums={"vtv19": 2},
+                 windows={"morning": "05:30-07:30", "evening": "16:30-20:30"})
+    ds = dataset(relays=[relay("vov6", "06:00", 30), relay("vtv19", "19:00", 45, mandatory=False)], pol=pol)
+    unit = plan_week(ds, WEEK, workers=1).units[0]
+    assert unit.status == "INFEASIBLE"
+    text = "\n".join(unit.conflicts)
+    assert 'relays "vtv19" air at least 2 time(s) this week' in text

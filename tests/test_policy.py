@@ -184,3 +184,33 @@ def test_dataset_policy_problems_are_reported_with_the_rest(tiny_copy):
         load_dataset(tiny_copy)
     where = {(p.file, p.line) for p in info.value.problems}
     assert ("policy.toml", "policy.slot_minutes") in where
+
+
+def test_relay_minimums_merge_one_key_at_a_time(tiny):
+    pol = apply_settings(tiny.policy, ["policy.relay_minimums.VOV4=2", "policy.relay_minimums.vtv1-1900=3"])
+    pol = dataclasses.replace(pol, overrides={**pol.overrides, "kind:urban": {"relay_minimums": {"VOV4": 0}}})
+    ds = with_policy(tiny, pol)
+    rural = next(s for s in ds.sites if s.kind == "rural")
+    urban = next(s for s in ds.sites if s.kind == "urban")
+    assert site_policy(ds, rural).relay_minimums == (("VOV4", 2), ("vtv1-1900", 3))
+    assert site_policy(ds, urban).relay_minimums == (("vtv1-1900", 3),)  # 0 lifts one minimum, keeps the rest
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("policy.relay_minimums.VOV4=eight", "airings a week"),
+    ("policy.relay_minimums.VOV4=50", "airings a week"),
+])
+def test_relay_minimum_values_are_checked(tiny, setting, expected):
+    with pytest.raises(DataError, match=expected):
+        apply_settings(tiny.policy, [setting])
+
+
+def test_a_relay_minimum_must_name_a_relay_or_source(tiny_copy, tmp_path):
+    from scheduler.dataset import load_dataset
+    from scheduler.pipeline import prepare_dataset
+
+    with pytest.raises(DataError, match="relay_minimums.VOVV.*a relay id or source"):
+        prepare_dataset(tiny_copy, settings=("policy.relay_minimums.VOVV=2",))
+    edit(tiny_copy / "policy.toml", "[kind.urban]", "[policy.relay_minimums]\nvtv1-190 = 2\n\n[kind.urban]")
+    with pytest.raises(DataError, match=r"policy.toml.*relay_minimums.vtv1-190"):
+        load_dataset(tiny_copy)

@@ -86,3 +86,13 @@ def test_sync_group_must_match(solved):
     target = next(p for p in plan.placements if p.site_id == "b" and p.item_id == "x")
     bad = tamper(plan, lambda p: p is target, shift(5))
     assert any("sync group g: b differs from a" in v for v in verify(bad))
+
+
+def test_relay_minimum_must_be_met():
+    ds = dataset(relays=[relay("vov", "06:00", 15), relay("vtv", "18:30", 20, mandatory=False)],
+                 pol=policy(broadcast_days=["mon", "tue", "wed"], relay_minimums={"vtv": 2}))
+    plan = plan_week(ds, WEEK, workers=1)
+    assert verify(plan) == [] and len([p for p in plan.placements if p.item_id == "vtv"]) >= 2
+    first = next(p for p in plan.placements if p.item_id == "vtv")
+    found = verify(drop(plan, lambda p: p is first or (p.item_id == "vtv" and p.start.day != first.start.day)))
+    assert any("relay minimum vtv: aired 0 time(s) this week, at least 2 required" in v for v in found)

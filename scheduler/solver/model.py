@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from . import objective
+from ..rules import relay_matches
 from .problem import DAY, ReqKey, UnitProblem, day_label, relay_requirement_text, segment_requirement_text
 
 SEED = 20240101
@@ -86,24 +87,35 @@ def add_windows(b: _Builder) -> None:
             b.guard(b.m.add(b.pick[o] == 0), key)
 
 
-def add_one_session_per_window(b: _Builder) -> None:
-    """Hard: at most one session per window per day, and sessions in neighbouring windows far
-    enough apart not to merge into one longer than the limit."""
-    by_window: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for o, opt in enumerate(b.p.options):
-        by_window[(opt.day, opt.window)].append(o)
-    for (_day, _window), idx in sorted(by_window.items()):
-        b.m.add_at_most_one(b.pick[o] for o in idx)
+def add_session_spacing(b: _Builder) -> None:
+    """Hard: sessions never overlap and lie at least `session_gap_minutes` apart, so each picked
+    option is a session of its own within the length limit; a window may hold several.
+
+    Two options clash when their spans, stretched by the gap, overlap (`sessions_clash`). Such
+    stretched spans form an interval graph, whose cliques are the options covering one point:
+    one at-most-one per option start (the maximal ones only) forbids every clash, and is the
+    tightest linear form of it."""
     gap = b.p.policy.session_gap_minutes
-    for (day, w1), idx1 in sorted(by_window.items()):
-        for (day2, w2), idx2 in sorted(by_window.items()):
-            if day2 != day or w2 <= w1:
-                continue
-            for o1 in idx1:
-                for o2 in idx2:
-                    a, c = b.p.options[o1], b.p.options[o2]
-                    if a.start < c.end + gap and c.start < a.end + gap:
-                        b.m.add_bool_or([b.pick[o1].Not(), b.pick[o2].Not()])
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for o, opt in enumerate(b.p.options):
+        by_day[opt.day].append(o)
+    for day, idx in sorted(by_day.items()):
+        key = ReqKey("session_len", day=day) if ReqKey("session_len", day=day) in b.p.requirements else None
+        cliques: list[frozenset[int]] = []
+        pending = sorted(idx, key=lambda o: b.p.options[o].start)
+        active: list[int] = []
+        for point in sorted({b.p.options[o].start for o in idx}):  # sweep: options covering the point
+            while pending and b.p.options[pending[0]].start <= point:
+                active.append(pending.pop(0))
+            active = [o for o in active if point < b.p.options[o].end + gap]
+            clique = frozenset(active)
+            if len(clique) > 1 and not (cliques and clique <= cliques[-1]):
+                if cliques and cliques[-1] <= clique:
+                    cliques[-1] = clique
+                else:
+                    cliques.append(clique)
+        for clique in cliques:
+            b.guard(b.m.add_at_most_one(b.pick[o] for o in sorted(clique)), key)
 
 
 def add_mandatory_relays(b: _Builder) -> None:
@@ -125,6 +137,22 @@ def add_mandatory_relays(b: _Builder) -> None:
             b.guard(b.m.add(_sum([b.pick[o] for o in idx]) == 1), key)
         else:  # no session can carry it at all
             b.guard(b.m.add_bool_or([]), key)
+
+
+def add_relay_minimums(b: _Builder) -> None:
+    """Hard: a relay (or every relay of a source) with a weekly minimum airs at least that often."""
+    carried: dict[str, list[int]] = defaultdict(list)
+    for o, opt in enumerate(b.p.options):
+        for r in opt.relays:
+            relay = b.p.relays[(r.relay_id, opt.day)]
+            for key in b.p.relay_minimums:
+                if relay_matches(key, relay.id, relay.source):
+                    carried[key].append(o)
+    for key, need in sorted(b.p.relay_minimums.items()):
+        req = b.p.require(ReqKey("coverage", key), "add_relay_minimums",
+                          f"relays \"{key}\" air at least {need} time(s) this week")
+        idx = carried.get(key, [])
+        b.guard(b.m.add(_sum([b.pick[o] for o in idx]) >= need) if idx else b.m.add_bool_or([]), req)
 
 
 def add_bins(b: _Builder) -> None:
@@ -263,7 +291,7 @@ def add_objective(b: _Builder) -> None:
     b.m.maximize(_weighted([v for v, _ in pairs], [c for _, c in pairs]))
 
 
-RULES = (add_windows, add_one_session_per_window, add_mandatory_relays, add_bins, add_weekly_plays,
+RULES = (add_windows, add_session_spacing, add_mandatory_relays, add_relay_minimums, add_bins, add_weekly_plays,
          add_session_limits)
 
 
@@ -277,6 +305,67 @@ def build_model(problem: UnitProblem, explain: bool = False) -> UnitModel:
     else:
         add_objective(b)
     return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions))
+
+
+def _minimum_relay_days(um: UnitModel) -> dict[tuple[str, int], list[int]]:
+    """(relay id, day) of every relay with a weekly minimum -> the options carrying it."""
+    p = um.problem
+    out: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for o, opt in enumerate(p.options):
+        for r in opt.relays:
+            relay = p.relays[(r.relay_id, opt.day)]
+            if not relay.mandatory and any(relay_matches(k, relay.id, relay.source) for k in p.relay_minimums):
+                out[(r.relay_id, opt.day)].append(o)
+    return out
+
+
+def _with_relay_days(um: UnitModel, carriers: dict[tuple[str, int], list[int]],
+                     chosen: set[tuple[str, int]]) -> cp_model.CpModel:
+    """A copy of the model in which the minimum relays air on exactly the chosen relay-days."""
+    fixed = um.model.clone()
+    for relay_day, options in sorted(carriers.items()):
+        if relay_day in chosen:
+            fixed.add(_sum(um.pick[o] for o in options) == 1)
+        else:
+            for o in options:
+                fixed.add(um.pick[o] == 0)
+    return fixed
+
+
+def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
+    """Hint the model with a good schedule found fast, so the search starts near the optimum.
+
+    Weekly relay minimums make CP-SAT hunt long for a first good schedule (which evenings carry
+    VTV1?) although its LP bound is tight at once. So the minimum relays' days are chosen first,
+    the model with those relay-days fixed is optimised (as easy as a week without minimums), and
+    its schedule hints the full model, which stays free to choose other days. The days are the
+    planner's choice (`UnitProblem.minimum_relay_days`: best listened, spread over the week) or,
+    when those cannot all hold, the days a solve of the rules alone (no objective) finds.
+    Returns the deterministic time used."""
+    carriers = _minimum_relay_days(um)
+    if not carriers:
+        return 0.0
+    used = 0.0
+    candidates = [um.problem.minimum_relay_days(), None]
+    for chosen in candidates:
+        if chosen is None:  # the rules alone: any schedule, for days that hold together
+            rules_only = um.model.clone()
+            rules_only.clear_objective()
+            first = solver_for(max(0.0, time_budget - used) / 2)
+            found = first.solve(rules_only) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            used += first.deterministic_time
+            if not found:
+                return used
+            chosen = {rd for rd, options in carriers.items() if any(first.value(um.pick[o]) for o in options)}
+        solver = solver_for(max(0.0, time_budget - used), gap_limit=gap_limit)
+        status = solver.solve(_with_relay_days(um, carriers, chosen))
+        used += solver.deterministic_time
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            for index in range(len(um.model.proto.variables)):
+                var = um.model.get_int_var_from_proto_index(index)
+                um.model.add_hint(var, solver.value(var))
+            return used
+    return used
 
 
 def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0) -> cp_model.CpSolver:

@@ -19,8 +19,9 @@ from itertools import accumulate
 from ..audience import availability
 from ..domain import Dataset, Relay, Segment, Site, SitePolicy, Window, week_days
 from ..policy import site_policy
-from ..rules import (DAY, blackouts_over, combine_policies, in_quiet_hours, relay_applies, relays_due,
-                     required_plays, segment_applies, segment_min_gap, valid_days, window_at)
+from ..rules import (DAY, blackouts_over, combine_policies, in_quiet_hours, relay_applies, relay_matches,
+                     relay_minimums, relays_due, required_plays, segment_applies, segment_min_gap, valid_days,
+                     window_at)
 
 FILL_HORIZON = 15  # minutes next to a bin's packing edge whose audience the bin is scored by
 
@@ -96,7 +97,8 @@ class ReqKey:
         return ":".join([self.kind] + ([self.ref] if self.ref else []) + ([str(self.day)] if self.day >= 0 else []))
 
 
-REQUIREMENT_KINDS = ("windows", "quiet", "blackout", "session_len", "relay", "overlap", "plays", "sessions", "cap")
+REQUIREMENT_KINDS = ("windows", "quiet", "blackout", "session_len", "relay", "overlap", "plays", "sessions", "cap",
+                     "coverage")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class UnitProblem:
     options: list[SessionOption]
     shares: dict[int, list[float]]  # day -> population-weighted availability per minute
     requirements: dict[ReqKey, Requirement] = field(default_factory=dict)
+    relay_minimums: dict[str, int] = field(default_factory=dict)  # relay id or source -> airings a week
     notes: list[str] = field(default_factory=list)  # e.g. relays cancelled by a blackout
     prefixes: dict[int, list[float]] = field(default_factory=dict, repr=False)  # day -> cumulative shares
 
@@ -140,6 +143,29 @@ class UnitProblem:
         """Secondary weights are listener-plays per 1,000 inhabitants: the optimum does not
         depend on population, so identical units of different size share one solve."""
         return self.unit.population / 1000.0
+
+    def minimum_relay_days(self) -> set[tuple[str, int]]:
+        """(relay id, day) to carry each weekly relay minimum on, chosen the way a planner would:
+        the best-listened relay-days first, each day's window used by as few minimums as possible
+        (each such relay takes a session of its own). Only a warm start: the model may choose others."""
+        carried = {(r.relay_id, o.day) for o in self.options if not o.blocked_by for r in o.relays}
+        chosen: set[tuple[str, int]] = set()
+        busy: dict[tuple[int, str], int] = {}  # (day, window) -> minimum relays chosen there
+
+        def daypart(rd: tuple[str, int]) -> tuple[int, str]:
+            window = window_at(self.policy.windows, self.relays[rd].start_min)
+            return rd[1], window.name if window else ""
+
+        for key, need in sorted(self.relay_minimums.items(), key=lambda kv: (-kv[1], kv[0])):
+            have = [rd for rd in chosen if relay_matches(key, rd[0], self.relays[rd].source)]
+            options = [(rid, d) for (rid, d) in sorted(carried) if (rid, d) not in chosen and not
+                       self.relays[(rid, d)].mandatory and relay_matches(key, rid, self.relays[(rid, d)].source)]
+            options.sort(key=lambda rd: (busy.get(daypart(rd), 0), -self.listeners(
+                rd[1], self.relays[rd].start_min, self.relays[rd].duration_min), rd))
+            for rd in options[:max(0, need - len(have))]:
+                chosen.add(rd)
+                busy[daypart(rd)] = busy.get(daypart(rd), 0) + 1
+        return chosen
 
     def listeners(self, day: int, start: int, minutes: int) -> float:
         curve = self._prefix(day)
@@ -220,8 +246,11 @@ def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
     _add_segments(dataset, problem)
     due: dict[int, dict[str, Relay]] = {d: {} for d in range(7)}
     for site, pol in zip(unit.sites, members):
-        for relay, day in relays_due(dataset, site, pol, week):
+        site_due = relays_due(dataset, site, pol, week)
+        for relay, day in site_due:
             due[day.weekday()][relay.id] = relay
+        for key, need in relay_minimums(pol, site_due):  # one transmitter: every member's minimum holds
+            problem.relay_minimums[key] = max(need, problem.relay_minimums.get(key, 0))
     for d in problem.broadcast_days:
         _add_day_options(dataset, problem, members, d, sorted(due[d].values(), key=lambda r: (r.start_min, r.id)))
     return problem
@@ -247,8 +276,8 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
     quiet_key = problem.require(ReqKey("quiet"), "add_windows", "no broadcast in quiet hours " + ", ".join(
         f"{hhmm(a)}–{hhmm(b)}" for a, b in pol.quiet_hours))
     length_key = problem.require(ReqKey("session_len", day=d), "add_session_limits",
-                                 f"each session at most {pol.max_session_minutes} min, one per window, "
-                                 f"on {day_label(problem, d)}")
+                                 f"each session at most {pol.max_session_minutes} min and sessions at least "
+                                 f"{pol.session_gap_minutes} min apart on {day_label(problem, d)}")
     reason: dict[int, ReqKey] = {}  # minute -> requirement that forbids broadcasting then
     for m in range(DAY):
         if any(window_at(p.windows, m) is None for p in members):
@@ -286,22 +315,33 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
     first = len(problem.options)
     for window in pol.windows:
         _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key)
-    _drop_sessions_without_their_relay(problem, first)
+    _drop_sessions_that_block_a_relay(problem, first)
 
 
-def _drop_sessions_without_their_relay(problem: UnitProblem, first: int) -> None:
-    """A mandatory relay that only one window can carry must be in that window's session
-    (there is one per window), so that window's options without it can never be picked."""
+def sessions_clash(a: SessionOption, b: SessionOption, gap: int) -> bool:
+    """Two session options cannot both air: their spans overlap or lie closer than the session gap
+    (they would run together into one session longer than the limit)."""
+    return a.day == b.day and a.start < b.end + gap and b.start < a.end + gap
+
+
+def _drop_sessions_that_block_a_relay(problem: UnitProblem, first: int) -> None:
+    """An option that clashes with every session able to carry some mandatory relay of its day can
+    never be picked (that relay must air): drop it, so the model never sees it."""
     day_options = problem.options[first:]
-    homes: dict[str, set[str]] = {}
+    gap = problem.policy.session_gap_minutes
+    carriers: dict[str, list[SessionOption]] = {}
     for opt in day_options:
-        for r in opt.relays:
-            if problem.relays[(r.relay_id, opt.day)].mandatory and not opt.blocked_by:
-                homes.setdefault(r.relay_id, set()).add(opt.window)
-    required = {(next(iter(ws)), rid) for rid, ws in homes.items() if len(ws) == 1}
-    problem.options[first:] = [
-        opt for opt in day_options
-        if opt.blocked_by or all(rid in {r.relay_id for r in opt.relays} for w, rid in required if w == opt.window)]
+        if not opt.blocked_by:
+            for r in opt.relays:
+                if problem.relays[(r.relay_id, opt.day)].mandatory:
+                    carriers.setdefault(r.relay_id, []).append(opt)
+
+    def useless(opt: SessionOption) -> bool:
+        mine = {r.relay_id for r in opt.relays}
+        return any(rid not in mine and all(sessions_clash(opt, c, gap) for c in homes)
+                   for rid, homes in carriers.items())
+
+    problem.options[first:] = [opt for opt in day_options if opt.blocked_by or not useless(opt)]
 
 
 def _free(reason: dict[int, str], start: int, minutes: int) -> bool:
@@ -309,50 +349,62 @@ def _free(reason: dict[int, str], start: int, minutes: int) -> bool:
 
 
 def _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key) -> None:
+    """Every session the window can hold: a start on the policy's grid (or at a live relay), at most
+    `max_session_minutes` long, carrying the mandatory live relays inside its span (it never
+    starts or ends inside one), and variants with an optional or a deferred relay. A window may
+    hold several sessions; `model.add_session_spacing` keeps them apart. A session of PAR items
+    alone is offered only in a window no mandatory relay is tied to that day."""
     pol = problem.policy
     L = pol.max_session_minutes
-    step = pol.slot_minutes  # sessions start on the policy's grid
-    inside = lambda r: window.start_min <= r.start_min < window.end_min  # noqa: E731
+    step = pol.slot_minutes
+    lo, hi = window.start_min, window.end_min
     fixed: list[RelaySlot] = []
     for r in live_mandatory:
-        if not inside(r) or not _free(reason, r.start_min, r.duration_min):
+        if not lo <= r.start_min < hi or not _free(reason, r.start_min, r.duration_min):
             continue
         clash = next((f for f in fixed if _overlaps([f], r.start_min, r.duration_min)), None)
-        if clash is None:
-            fixed.append(RelaySlot(r.id, r.start_min, r.duration_min, 0))
-        else:  # two live relays at once: the later one cannot air, say why
+        if clash is not None:  # two live relays at once: the later one cannot air, say why
             key = problem.require(ReqKey("overlap", f"{clash.relay_id}+{r.id}", d), "add_mandatory_relays",
                                   f"relay \"{problem.relays[(r.id, d)].title}\" overlaps relay "
                                   f"\"{problem.relays[(clash.relay_id, d)].title}\" at {hhmm(r.start_min)}")
             problem.options.append(_option(problem, d, "", r.start_min,
                                            [RelaySlot(r.id, r.start_min, r.duration_min, 0)], reason, (key,)))
-    lo, hi = window.start_min, window.end_min
-    if fixed:
-        first, last = min(f.start for f in fixed), max(f.start + f.minutes for f in fixed)
-        if last - first > L:  # the window's relays cannot share one session
-            problem.options.append(_option(problem, d, window.name, first, fixed, reason, (length_key,)))
-            return
-        earliest = max(lo, last - L)  # the session must hold every fixed relay within L
-        starts = sorted(set(range(-(-earliest // step) * step, first + 1, step)) | {first})
-    else:
-        starts = range(-(-lo // step) * step, hi, step)
+        elif r.duration_min > L:  # longer than any session may be
+            problem.options.append(_option(problem, d, window.name, r.start_min,
+                                           [RelaySlot(r.id, r.start_min, r.duration_min, 0)], reason, (length_key,)))
+        else:
+            fixed.append(RelaySlot(r.id, r.start_min, r.duration_min, 0))
+    # PAR-only sessions only in windows no mandatory relay is tied to: where one is, PAR items
+    # air in the relays' sessions (measured: PAR-only options there multiplied solve time 5-10x
+    # for under 1% of the objective)
+    anchored = bool(fixed) or any(r.mandatory and r.start_min < hi and lo <= r.start_min + r.max_delay_min
+                                  for r in deferred)
+    starts = sorted(set(range(-(-lo // step) * step, hi, step)) | {f.start for f in fixed})
     seen = set()
     for tau in starts:
         end = min(hi, tau + L)
-        if tau >= end:
+        if tau >= end or any(f.start < tau < f.start + f.minutes for f in fixed):
             continue
-        variants: list[list[RelaySlot]] = [list(fixed)]
+        held = [f for f in fixed if tau <= f.start and f.start + f.minutes <= end]
+        if any(f.start < end < f.start + f.minutes for f in fixed):  # the limit cuts a relay off
+            if held and (tau, "cut") not in seen:  # kept blocked, so an explanation can name the limit
+                seen.add((tau, "cut"))
+                problem.options.append(_option(problem, d, window.name, tau, held, reason, (length_key,), end))
+            continue
+        variants: list[list[RelaySlot]] = [held]
         for relay in optional:
             if tau <= relay.start_min and relay.start_min + relay.duration_min <= end and \
                     _free(reason, relay.start_min, relay.duration_min) and \
-                    not _overlaps(fixed, relay.start_min, relay.duration_min):
-                variants.append(fixed + [RelaySlot(relay.id, relay.start_min, relay.duration_min, 0)])
+                    not _overlaps(held, relay.start_min, relay.duration_min):
+                variants.append(held + [RelaySlot(relay.id, relay.start_min, relay.duration_min, 0)])
         for relay in deferred:
             for base in list(variants):
                 slot = _first_fit(base, relay, tau, end, reason)
                 if slot is not None:
                     variants.append(base + [slot])
         for relays in variants:
+            if not relays and anchored:
+                continue
             key = (tau, tuple(sorted(relays, key=lambda r: r.start)))
             if key not in seen:
                 seen.add(key)
