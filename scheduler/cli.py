@@ -92,8 +92,11 @@ def sites_cmd(data: Path, district: str | None, as_json: bool) -> None:
               help="plan.json written by `loa plan`.")
 @click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Root of calendars/ and audio_manifests/.")
+@click.option("--detail", default="sessions", show_default=True, type=click.Choice(["sessions", "items"]),
+              help="Calendar events: one per session (buổi phát, for the operator's phone) or one per item "
+                   "(for automation, written as <site>.items.ics).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
+def export_cmd(plan_path: Path, out: Path, detail: str, as_json: bool) -> None:
     """Write the iCal calendars and playlist manifests of a saved plan (no solving).
 
     Writes calendars/<week>/<district>/<site>.ics, calendars/<week>/<district>.ics and
@@ -104,17 +107,18 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
     \b
     Example:
         loa export --plan audio_manifests/2024-W10/plan.json --out .
+        loa export --plan audio_manifests/2024-W10/plan.json --out . --detail items
     """
     import json as _json
 
     from .export import export_all
     from .planfile import read_plan
 
-    summary = export_all(read_plan(plan_path), out)
+    summary = export_all(read_plan(plan_path), out, detail)
     if as_json:
         click.echo(_json.dumps(summary.as_dict()))
     else:
-        click.echo(f"exported {summary.calendars} calendars ({summary.event_counts()}) and "
+        click.echo(f"exported {summary.calendars} calendars ({summary.event_counts()}, one per {detail[:-1]}) and "
                    f"{summary.manifests} day manifests ({summary.audio_files} audio files probed) "
                    f"to {out} in {summary.seconds:.2f} s")
 
@@ -136,13 +140,14 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
                    "as recorded in the plan].")
 def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms: int, target_dbfs: float,
                fmt: str, session_gap: int | None) -> None:
-    """Render one audio file per broadcast session of a site's day (needs ffmpeg).
+    """Render the recorded segments of a site's day as audio files to start on time (needs ffmpeg).
 
-    A session is a run of placements closer than the session gap. Each file holds the recorded
-    segments of the session in air order, loudness-matched, separated by --gap-ms of silence.
-    Relays are live programmes with no file: they are NOT in the rendered audio (the operator
-    switches to the receiver), and a session of relays only gives no file.
-    Files are named <site>_<date>_<HHMM>.<format>, HHMM being the session's start.
+    A session is a run of placements closer than the session gap. Relays are NOT in the rendered
+    audio: a live relay comes from the receiver, a recorded one from the operator's own
+    recording. Each run of segments between relays is one file, in air order, loudness-matched,
+    separated by --gap-ms of silence; a session of relays only gives no file. Files are named
+    <site>_<date>_<HHMM>.<format>, HHMM being the start of their first segment: after a relay,
+    the time it ends, so a file started at its time never plays over the news.
 
     \b
     Example:

@@ -116,7 +116,7 @@ def test_xlsx_sheets_columns_and_frozen_header(plan, report_dir):
         assert ws.column_dimensions["A"].width > 8
     sheets = pd.read_excel(report_dir / "kpi.xlsx", sheet_name=None)
     assert list(sheets["Huyện"]["Huyện"]) == ["Chư Sê", "Krông Pa"]
-    assert {"Lượt phát CCHC", "Khoảng cách tối ưu (%)", "Chủ đề đã phủ (trên 10)"} <= set(sheets["Tỉnh"].columns)
+    assert {"Lượt phát CCHC", "Khoảng cách tối ưu (%)", "Số nội dung (mục II) đã phát, trên 10"} <= set(sheets["Tỉnh"].columns)
     assert sheets["Tỉnh"]["Lượt phát CCHC"].tolist() == [sum(p.kind == "segment" for p in plan.placements)]
     assert sheets["Tỉnh"]["Tỉnh"].tolist() == ["Gia Lai"]
 
