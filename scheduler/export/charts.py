@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
-from .i18n import day_name, label, language_name, number
+from .i18n import day_name, label, language_name, number, topic_code, week_title
 from .kpis import TEXT_COLUMNS
 
 RELAY_COLOUR = "#37474f"
@@ -26,7 +26,7 @@ TOPIC_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#b8860b", "#bcbd22", "#17becf")
 HEAT_STOPS = ((0.0, (255, 255, 229)), (0.25, (254, 227, 145)), (0.5, (254, 153, 41)),
               (0.75, (217, 95, 14)), (1.0, (153, 52, 4)))  # YlOrBr
-INDEX_COLUMNS = ("sites", "population", "par_plays", "par_minutes", "listener_plays", "listener_plays_per_1000",
+INDEX_COLUMNS = ("sites", "population", "par_plays", "par_minutes", "listener_plays", "people_reached",
                  "required_met_pct", "mandatory_relays_pct", "topics_covered")
 
 Items = dict[tuple[str, str], PlanItem]
@@ -86,7 +86,7 @@ def _block_title(items: Items, p: Placement, lang: str) -> str:
     title = item.title if item else p.item_id
     extra = ""
     if item is not None:
-        extra = f" · {item.source}" if p.kind == "relay" else f" · {label('topic', lang)} {item.topic}"
+        extra = f" · {item.source}" if p.kind == "relay" else f" · {topic_code(item.topic)}"
         extra += f" · {language_name(item.language, lang)}"
     return f"{title} — {day_name(p.start.weekday(), lang)} {p.start:%d/%m} {p.start:%H:%M}–{p.end:%H:%M}{extra}"
 
@@ -113,7 +113,7 @@ def _legend(plan: WeekPlan, lang: str) -> list[tuple[str, str]]:
     entries = [(RELAY_COLOUR, label("relay", lang))]
     if any(i.kind == "relay" and not i.mandatory for i in plan.items):
         entries.append((OPTIONAL_RELAY_COLOUR, label("optional_relay", lang)))
-    return entries + [(topic_colour(n), f"{label('topic', lang)} {n}") for n in topics]
+    return entries + [(topic_colour(n), f"{label('topic', lang)} {topic_code(n)}") for n in topics]
 
 
 def _grid(plan: WeekPlan, placements: list[Placement], items: Items, lang: str, t0: int, t1: int) -> dict:
@@ -204,24 +204,34 @@ def district_html(plan: WeekPlan, district_id: str, raw: dict[str, pd.DataFrame]
                       "heat": _heatmap(plan, s, placements, items, lang),
                       "agenda": _agenda(plan, placements, items, lang)})
     return _render("district.html.j2", lang,
-                   title=f"{label('report', lang)} — {dname} — {label('week', lang)} {plan.week}",
-                   district=dname, week=plan.week, columns=columns,
+                   title=f"{label('report', lang)} — {dname} — {week_title(plan.week, lang)}",
+                   district=dname, week=week_title(plan.week, lang), columns=columns,
                    keys=[c for c in raw["site"].columns if c not in TEXT_COLUMNS],
                    legend=_legend(plan, lang), sites=views, chart_png=chart_png)
 
 
 def index_html(plan: WeekPlan, raw: dict[str, pd.DataFrame], pages: list[tuple[str, str, str]],
                listeners_png: bytes, lang: str = "vi") -> str:
-    """The province's KPIs and one line per district page `(district id, name, file name)`."""
+    """The province's KPIs, one line per district page `(district id, name, file name)`, the
+    tables by topic and by relay source, and a technical section for planners (`raw` may hold
+    'topic', 'relay' and 'technical' frames, as `kpis` gives them)."""
     prov = raw["province"].to_dict("records")
     drows = {r["district_id"]: r for r in raw["district"].to_dict("records")}
     name = prov[0]["province"] if prov else plan.province or plan.dataset_name
+
+    def table(key: str) -> dict | None:
+        frame = raw.get(key)
+        if frame is None:
+            return None
+        return {"columns": [c for c in frame.columns if c != "district_id"], "rows": frame.to_dict("records")}
+
     return _render("index.html.j2", lang,
-                   title=f"{label('report', lang)} — {name} — {label('week', lang)} {plan.week}",
+                   title=f"{label('report', lang)} — {name} — {week_title(plan.week, lang)}",
                    province=prov[0] if prov else None,
                    keys=[c for c in raw["province"].columns if c not in TEXT_COLUMNS],
                    columns=INDEX_COLUMNS, listeners_png=listeners_png,
-                   districts=[{"file": f, "name": n, "row": drows.get(did, {})} for did, n, f in pages])
+                   districts=[{"file": f, "name": n, "row": drows.get(did, {})} for did, n, f in pages],
+                   topics=table("topic"), relays=table("relay"), technical=table("technical"))
 
 
 # --------------------------------------------------------------------------- matplotlib PNGs

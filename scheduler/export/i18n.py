@@ -97,6 +97,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sheet_segment": ("Bài phát", "Segments"),
     "sheet_relay": ("Tiếp sóng", "Relays"),
     "sheet_technical": ("Kỹ thuật", "Technical"),
+    "objective": ("Hàm mục tiêu", "Objective"),
+    "bound": ("Cận trên", "Bound"),
     "technical": ("Thông tin kỹ thuật (cho người lập kế hoạch)", "Technical details (for planners)"),
     "technical_note": ("Khoảng cách tối ưu: phần điểm mục tiêu mà bộ giải chưa chứng minh được là không thể đạt "
                        "thêm; 0% là tối ưu đã chứng minh. Chỉ dùng để đánh giá kế hoạch, không phải chỉ số tuyên truyền.",
