@@ -202,6 +202,51 @@ def report_cmd(plan_path: Path, out: Path, lang: str, chart_site: str | None) ->
     click.echo(f"wrote {len(paths)} files ({n} district pages) to {out}; open {Path(out) / 'index.html'}")
 
 
+@main.command("print")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="plan.json written by `loa plan`.")
+@click.option("--out", "out", default="print", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the printed pages.")
+@click.option("--district", "districts", multiple=True, help="Only the sites of this district (repeatable).")
+@click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
+@click.option("--no-pdf", is_flag=True, help="Write the HTML pages only (no Chromium needed).")
+def print_cmd(plan_path: Path, out: Path, districts: tuple[str, ...], sites: tuple[str, ...], no_pdf: bool) -> None:
+    """Print the week: a "Lịch phát sóng" A4 page per commune station and a summary page per district.
+
+    Writes OUT/<district>/lich-phat-song_<site>_<week>.html + .pdf (one A4 portrait page: the
+    national motto and the unit's name, per day the rows of Buổi / Giờ / Nội dung / Nguồn /
+    Thời lượng with relays and recordings marked, the week's PAR items, a signature block) and
+    OUT/tong-hop_<district>_<week>.html + .pdf (one page per district for reporting upward).
+    PDFs are printed by headless Chromium and carry the plan's date, so reruns give the same bytes.
+
+    \b
+    Example:
+        loa print --plan audio_manifests/2024-W10/plan.json --out print/
+        loa print --plan audio_manifests/2024-W10/plan.json --site chu-se-ia-blang --no-pdf
+    """
+    from .export.printable import write_print
+    from .planfile import read_plan
+
+    plan = read_plan(plan_path)
+    site_ids = _chosen_sites(plan, districts, sites)
+    n = len(site_ids or plan.sites)
+    n += len({s.district_id for s in plan.sites if site_ids is None or s.id in site_ids})
+    with click.progressbar(length=n, label="printed pages", file=sys.stderr) as bar:
+        paths = write_print(plan, out, site_ids, pdf=not no_pdf, on_page=lambda _name: bar.update(1))
+    click.echo(f"wrote {len(paths)} files ({n} pages) to {out}")
+
+
+def _chosen_sites(plan, districts, sites) -> list[str] | None:
+    """The site ids of --district/--site options (None: every site); unknown ids are an error."""
+    if not districts and not sites:
+        return None
+    known_d = {s.district_id for s in plan.sites}
+    bad = [d for d in districts if d not in known_d] + [s for s in sites if s not in {x.id for x in plan.sites}]
+    if bad:
+        raise click.UsageError(f"not in the plan of {plan.week}: {', '.join(bad)}")
+    return sorted({s.id for s in plan.sites if s.district_id in districts} | set(sites))
+
+
 @main.command("compare")
 @click.argument("plan_a", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("plan_b", type=click.Path(dir_okay=False, path_type=Path))

@@ -42,15 +42,17 @@ def _env() -> Environment:
 
 
 @cache
-def _css() -> Markup:
-    """The stylesheet, inlined as it is (our own file, not plan data)."""
+def _css(name: str = "report.css") -> Markup:
+    """A stylesheet of the package, inlined as it is (our own file, not plan data)."""
     env = _env()
-    return Markup(env.loader.get_source(env, "report.css")[0])
+    return Markup(env.loader.get_source(env, name)[0])
 
 
-def _render(template: str, lang: str, **context) -> str:
+def render(template: str, lang: str, stylesheet: str = "report.css", **context) -> str:
+    """A page of the package's templates with the stylesheet inlined and the words of `lang`."""
     return _env().get_template(template).render(
-        lang=lang, css=_css(), t=lambda key: label(key, lang), num=lambda v: number(v, lang), **context)
+        lang=lang, css=_css(stylesheet), t=lambda key: label(key, lang), num=lambda v: number(v, lang), **context)
+
 
 
 # --------------------------------------------------------------------------- colours and words
@@ -203,7 +205,7 @@ def district_html(plan: WeekPlan, district_id: str, raw: dict[str, pd.DataFrame]
         views.append({"id": s.id, "name": s.name, "grid": _grid(plan, placements, items, lang, t0, t1),
                       "heat": _heatmap(plan, s, placements, items, lang),
                       "agenda": _agenda(plan, placements, items, lang)})
-    return _render("district.html.j2", lang,
+    return render("district.html.j2", lang,
                    title=f"{label('report', lang)} — {dname} — {week_title(plan.week, lang)}",
                    district=dname, week=week_title(plan.week, lang), columns=columns,
                    keys=[c for c in raw["site"].columns if c not in TEXT_COLUMNS],
@@ -225,7 +227,7 @@ def index_html(plan: WeekPlan, raw: dict[str, pd.DataFrame], pages: list[tuple[s
             return None
         return {"columns": [c for c in frame.columns if c != "district_id"], "rows": frame.to_dict("records")}
 
-    return _render("index.html.j2", lang,
+    return render("index.html.j2", lang,
                    title=f"{label('report', lang)} — {name} — {week_title(plan.week, lang)}",
                    province=prov[0] if prov else None,
                    keys=[c for c in raw["province"].columns if c not in TEXT_COLUMNS],
