@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DATA    ?= data/gia_lai_2024
 WEEK    ?= 2024-W10
-APT_PKGS := ffmpeg espeak-ng sox liquidsoap chromium poppler-utils
+APT_PKGS := ffmpeg espeak-ng sox liquidsoap chromium poppler-utils unzip
 
 .PHONY: demo test bench clean setup system-deps
 
@@ -21,7 +21,7 @@ setup: $(STAMP) system-deps
 # (package:command, for a package whose command has another name).
 system-deps:
 	@missing=""; \
-	for pc in ffmpeg espeak-ng sox liquidsoap chromium poppler-utils:pdftotext; do \
+	for pc in ffmpeg espeak-ng sox liquidsoap chromium poppler-utils:pdftotext unzip; do \
 	  p=$${pc%%:*}; c=$${pc#*:}; command -v $$c >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -95,32 +95,52 @@ def sites_cmd(data: Path, district: str | None, as_json: bool) -> None:
 @click.option("--detail", default="sessions", show_default=True, type=click.Choice(["sessions", "items"]),
               help="Calendar events: one per session (buổi phát, for the operator's phone) or one per item "
                    "(for automation, written as <site>.items.ics).")
+@click.option("--bundle", is_flag=True,
+              help="Also write one zip per site and week to forward (bundles/<week>/<district>/<site>_<week>.zip): "
+                   "day manifests, MP3 audio, calendar and printed schedule; needs ffmpeg and Chromium.")
+@click.option("--site", "sites", multiple=True, help="With --bundle: only this site's bundle (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def export_cmd(plan_path: Path, out: Path, detail: str, as_json: bool) -> None:
+def export_cmd(plan_path: Path, out: Path, detail: str, bundle: bool, sites: tuple[str, ...], as_json: bool) -> None:
     """Write the iCal calendars and playlist manifests of a saved plan (no solving).
 
     Writes calendars/<week>/<district>/<site>.ics, calendars/<week>/<district>.ics and
     audio_manifests/<week>/<site>/<date>.m3u8 + .json under OUT. Every audio file is probed
     first; a missing, unreadable or silent file stops the export before anything is written.
-    plan.json itself is left where it is.
+    plan.json itself is left where it is. With --bundle, also one zip per site that plays
+    from any folder it is unzipped into.
 
     \b
     Example:
         loa export --plan audio_manifests/2024-W10/plan.json --out .
         loa export --plan audio_manifests/2024-W10/plan.json --out . --detail items
+        loa export --plan audio_manifests/2024-W10/plan.json --out . --bundle --site chu-se-ia-blang
     """
     import json as _json
 
     from .export import export_all
     from .planfile import read_plan
 
-    summary = export_all(read_plan(plan_path), out, detail)
+    if sites and not bundle:
+        raise click.UsageError("--site chooses bundles: use it with --bundle")
+    plan = read_plan(plan_path)
+    chosen = _chosen_sites(plan, (), sites)
+    summary = export_all(plan, out, detail)
+    bundles = []
+    if bundle:
+        from .export.bundle import write_bundles
+
+        n = len(chosen or plan.sites)
+        with click.progressbar(length=n, label="bundles", file=sys.stderr) as bar:
+            bundles = write_bundles(plan, out, chosen, on_site=lambda _sid: bar.update(1))
     if as_json:
-        click.echo(_json.dumps(summary.as_dict()))
+        click.echo(_json.dumps(summary.as_dict() | ({"bundles": len(bundles)} if bundle else {})))
     else:
         click.echo(f"exported {summary.calendars} calendars ({summary.event_counts()}, one per {detail[:-1]}) and "
                    f"{summary.manifests} day manifests ({summary.audio_files} audio files probed) "
                    f"to {out} in {summary.seconds:.2f} s")
+        if bundle:
+            click.echo(f"wrote {len(bundles)} bundles ({sum(p.stat().st_size for p in bundles) / 1e6:,.1f} MB) "
+                       f"to {Path(out) / 'bundles' / plan.week}")
 
 
 @main.command("render")
