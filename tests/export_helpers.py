@@ -114,6 +114,16 @@ def build_plan(tmp: Path) -> tuple[WeekPlan, Path, Path]:
     return read_plan(plan_path), data, plan_path
 
 
+def export_week(tmp: Path, detail: str = "sessions") -> tuple[WeekPlan, Path, Path, Path]:
+    """(plan, dataset root, plan.json path, output root) of the small week exported under `tmp`/out."""
+    from scheduler.export import export_all
+
+    plan, data, plan_path = build_plan(tmp)
+    out = tmp / "out"
+    export_all(plan, out, detail)
+    return plan, data, plan_path, out
+
+
 def copy_dataset(src_tmp: Path, dst_tmp: Path) -> None:
     shutil.copytree(src_tmp / "data", dst_tmp / "data")
 

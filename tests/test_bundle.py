@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner
 from ical.calendar_stream import IcsCalendarStream
 
-from export_helpers import DISTRICT, WEEK, build_plan
+from export_helpers import DISTRICT, WEEK, build_plan, decoded_duration, export_week
 from scheduler.cli import main
-from scheduler.export import export_all
 from scheduler.export.bundle import bundle_files, bundle_path, write_bundles
 
 FOLDER = f"ia-ka_{WEEK}"
@@ -24,12 +23,8 @@ FOLDER = f"ia-ka_{WEEK}"
 
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("bundle")
-    plan, data, _ = build_plan(tmp)
-    out = tmp / "out"
-    export_all(plan, out)
-    paths = write_bundles(plan, out)
-    return plan, data, out, paths
+    plan, data, _, out = export_week(tmp_path_factory.mktemp("bundle"))
+    return plan, data, out, write_bundles(plan, out)
 
 
 @pytest.fixture
@@ -49,12 +44,6 @@ def unzipped(bundled, tmp_path):
     away.rename(data)
 
 
-def _decoded_seconds(path: Path) -> float:
-    pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-                          "-ar", "8000", "-"], check=True, capture_output=True, timeout=60).stdout
-    return len(pcm) / 2 / 8000
-
-
 def _entries(m3u8: Path) -> list[str]:
     return [ln for ln in m3u8.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
 
@@ -65,7 +54,7 @@ def _play(files: list[Path], out: Path) -> float:
     listing.write_text("".join(f"file '{f}'\n" for f in files), encoding="utf-8")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
                     str(out)], check=True, timeout=60)
-    return _decoded_seconds(out)
+    return decoded_duration(out)
 
 
 def test_one_zip_per_site_and_week_with_everything_inside(bundled):
@@ -96,7 +85,7 @@ def test_a_day_plays_from_an_empty_folder_with_ffmpeg(unzipped, tmp_path):
     for r in segs:  # the manifest describes the MP3 in the folder, not the dataset's file
         data = (unzipped / r["audio"]).read_bytes()
         assert r["sha256"] == hashlib.sha256(data).hexdigest()
-        assert abs(r["duration_s"] - _decoded_seconds(unzipped / r["audio"])) < 0.1
+        assert abs(r["duration_s"] - decoded_duration(unzipped / r["audio"])) < 0.1
     played = _play(files, tmp_path / "wednesday.wav")
     assert abs(played - sum(r["duration_s"] for r in segs)) < 0.1 * len(segs)
 
@@ -108,7 +97,7 @@ def test_a_session_playlist_starts_after_the_relay_and_plays(unzipped, tmp_path)
     refs = _entries(playlist)
     assert refs == ["../audio/khai-sinh-jrai.mp3"]
     files = [(playlist.parent / r) for r in refs]
-    assert abs(_play(files, tmp_path / "thursday.wav") - _decoded_seconds(files[0])) < 0.1
+    assert abs(_play(files, tmp_path / "thursday.wav") - decoded_duration(files[0])) < 0.1
     # every playlist named in the day's JSON is in the folder, and only those
     named = {f["name"] for d in unzipped.glob("*.json")
              for s in json.loads(d.read_text(encoding="utf-8"))["sessions"] for f in s["files"]}

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from export_helpers import DISTRICT, WEEK, build_plan
+from export_helpers import DISTRICT, WEEK, build_plan, export_week
 from scheduler.export import export_all
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -26,9 +26,7 @@ USER, PASSWORD = "canbo", "mat-khau-thu"
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clients")
-    plan, data, plan_path = build_plan(tmp)
-    out = tmp / "out"
-    export_all(plan, out)
+    plan, _, _, out = export_week(tmp)
     return plan, out, tmp
 
 

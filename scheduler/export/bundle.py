@@ -85,10 +85,7 @@ def _zip(entries: dict[str, bytes], when: datetime) -> bytes:
 
 def _part_playlist(site_name: str, part: sess.FilePart, mp3: dict[str, tuple[bytes, AudioInfo]]) -> str:
     """The playlist of one file part: its segments' MP3s, relative to `buoi-phat/`."""
-    after = ""
-    if part.after is not None:
-        verb = "phát lại" if part.after.how == sess.RECORDED else "tiếp sóng"
-        after = f" (sau khi {verb} {part.after.item.source} kết thúc)"
+    after = f" ({sess.after_text(part)})" if part.after is not None else ""
     lines = ["#EXTM3U", f"#PLAYLIST:{site_name} {part.start:%Y-%m-%d} bắt đầu {part.start:%H:%M}{after}"]
     for e in part.entries:
         lines.append(f"# {e.start:%H:%M}-{e.end:%H:%M} {e.item.id}")

@@ -91,21 +91,16 @@ def _bai_numbers(plan: WeekPlan, entries: list[sess.Entry]) -> dict[str, int]:
 def _day_rows(site: PlanSite, day: date, sessions: list[sess.Session], bai: dict[str, int]) -> list[Row]:
     rows: list[Row] = []
     for n, s in enumerate(sessions):
-        run: list[sess.Entry] = []
-        for e in (*s.entries, None):
-            if e is not None and e.how == sess.FILE:
-                run.append(e)
-                continue
-            if run:
-                numbers = ", ".join(str(bai[x.item.id]) for x in run)
-                seconds = sum(x.item.duration_s for x in run)
-                rows.append(Row(run[0].start, run[-1].end, f"{len(run)} {sess.PAR_ITEM}: bài {numbers}",
-                                "Tệp ghi âm", _clock(seconds), "par", n))
-                run = []
-            if e is None:
-                break
-            rows.append(Row(e.start, e.end, sess.entry_text(e), sess.source_text(e),
-                            _clock(e.item.duration_s), "relay" if e.how == sess.LIVE else "recorded", n))
+        # a session in air order: its relays, and each file part (a run of PAR items) as one row
+        for e in s.entries:
+            if e.how != sess.FILE:
+                rows.append(Row(e.start, e.end, sess.entry_text(e), sess.source_text(e),
+                                _clock(e.item.duration_s), "relay" if e.how == sess.LIVE else "recorded", n))
+        for part in s.parts:
+            numbers = ", ".join(str(bai[x.item.id]) for x in part.entries)
+            rows.append(Row(part.start, part.end, f"{len(part.entries)} {sess.PAR_ITEM}: bài {numbers}", "Tệp ghi âm",
+                            _clock(sum(x.item.duration_s for x in part.entries)), "par", n))
+    rows.sort(key=lambda r: (r.session, r.start))
     extra: list[Row] = []
     for e in (e for s in sessions for e in s.entries if e.how == sess.RECORDED):
         end = e.record_at + (e.end - e.start)

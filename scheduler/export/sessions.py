@@ -219,10 +219,15 @@ def record_text(e: Entry) -> str:
     return f"Ghi âm {e.item.title} để phát lại lúc {e.start:%H:%M}"
 
 
+def after_text(part: FilePart) -> str:
+    """'sau khi tiếp sóng VOV1 kết thúc' for a part that follows a relay; '' otherwise."""
+    if part.after is None:
+        return ""
+    verb = "phát lại" if part.after.how == RECORDED else "tiếp sóng"
+    return f"sau khi {verb} {part.after.item.source} kết thúc"
+
+
 def part_text(part: FilePart) -> str:
     """'Tệp …_0630: bắt đầu lúc 06:30, sau khi tiếp sóng VOV1 kết thúc'."""
-    text = f"Tệp {part.name}: bắt đầu lúc {part.start:%H:%M}"
-    if part.after is not None:
-        verb = "phát lại" if part.after.how == RECORDED else "tiếp sóng"
-        text += f", sau khi {verb} {part.after.item.source} kết thúc"
-    return text
+    after = after_text(part)
+    return f"Tệp {part.name}: bắt đầu lúc {part.start:%H:%M}" + (f", {after}" if after else "")
