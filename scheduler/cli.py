@@ -201,10 +201,12 @@ def report_cmd(plan_path: Path, out: Path, lang: str, chart_site: str | None) ->
     """Write KPI tables (CSV, XLSX), one HTML page per district, index.html and PNG charts.
 
     KPIs per site, district and province: PAR plays and minutes, expected listener-plays (and per
-    1,000 inhabitants), required plays met, mandatory relays aired in full, topics covered,
-    minutes per language, airtime vs daily cap, sessions per day, optimality gap. CSV files are
-    UTF-8 with BOM (Excel shows Vietnamese correctly); HTML pages need no internet and print one
-    site's week per A4 landscape page.
+    1,000 inhabitants), people reached at least once, required plays met, mandatory relays aired
+    in full, relays aired per source, content areas II.1-II.10 covered, minutes per language,
+    airtime vs daily cap, sessions per day; tables by content area, by segment and by relay
+    source; the optimality gap in a technical table for planners. CSV files are UTF-8 with BOM
+    (Excel shows Vietnamese correctly); HTML pages need no internet and print one site's week
+    per A4 landscape page.
 
     \b
     Example:

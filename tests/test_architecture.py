@@ -24,7 +24,9 @@ def _hits(loaded: set[str], forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("modules, forbidden", [
     # export reads plan.json only: never the solver, the dataset loader or the policy merger
     (("scheduler.export", "scheduler.export.report", "scheduler.export.compare", "scheduler.export.kpis",
-      "scheduler.export.ical", "scheduler.export.manifest", "scheduler.export.audio", "scheduler.planfile"),
+      "scheduler.export.ical", "scheduler.export.manifest", "scheduler.export.audio", "scheduler.planfile",
+      "scheduler.export.sessions", "scheduler.export.coverage", "scheduler.export.printable",
+      "scheduler.export.bundle"),
      ("ortools", "scheduler.solver", "scheduler.dataset", "scheduler.policy", "scheduler.pipeline", "scheduler.io")),
     # the domain and the rules are pure: no solver, no readers, no data frames
     (("scheduler.domain", "scheduler.rules"),
