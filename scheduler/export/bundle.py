@@ -24,6 +24,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 from .. import audioprobe
 from ..audioprobe import AudioInfo, ProbeError
@@ -146,9 +147,12 @@ def site_bundle(plan: WeekPlan, site_id: str, out: Path, mp3: dict[str, tuple[by
     return _zip(entries, datetime.combine(plan.monday, datetime.min.time()))
 
 
-def bundle_files(plan: WeekPlan, out: Path, site_ids=None, on_site=None) -> dict[Path, bytes]:
-    """{path under `out`: zip bytes} for each site (default: every site of the plan); nothing written.
-    Every audio file is transcoded and every page printed before anything is returned."""
+def iter_bundles(plan: WeekPlan, out: Path, site_ids=None, on_site=None) -> Iterator[tuple[Path, bytes]]:
+    """(path under `out`, zip bytes) for each site (default: every site of the plan), one at a time.
+
+    Every audio file is transcoded and every page printed before the first zip is given, so a
+    missing tool or a bad file stops before anything is written; `on_site(page name)` is called
+    as each site's page is printed (the slow part)."""
     known = {s.id for s in plan.sites}
     wanted = sorted(known if site_ids is None else set(site_ids))
     unknown = [s for s in wanted if s not in known]
@@ -164,21 +168,22 @@ def bundle_files(plan: WeekPlan, out: Path, site_ids=None, on_site=None) -> dict
         raise ExportError(f"segments without audio in the plan: {', '.join(missing)}")
     with ThreadPoolExecutor(max_workers=TRANSCODE_THREADS) as pool:  # ffmpeg runs outside the GIL
         mp3 = dict(zip(used, pool.map(lambda sid: transcode(audio_path(plan, segments[sid].audio)), used)))
-    pages = printable.print_files(plan, wanted, pdf=True)
-    out_files: dict[Path, bytes] = {}
+    pages = printable.print_files(plan, wanted, pdf=True, on_page=on_site, summaries=False)
     for site_id in wanted:
         stem = Path(plan.site(site_id).district_id) / printable.schedule_name(plan, site_id)
-        out_files[bundle_path(plan, out, site_id)] = site_bundle(
+        yield bundle_path(plan, out, site_id), site_bundle(
             plan, site_id, out, mp3, pages[stem.with_suffix(".pdf")], pages[stem.with_suffix(".html")].decode())
-        if on_site is not None:
-            on_site(site_id)
-    return out_files
+
+
+def bundle_files(plan: WeekPlan, out: Path, site_ids=None, on_site=None) -> dict[Path, bytes]:
+    """{path under `out`: zip bytes} of `iter_bundles`; nothing written (all zips in memory)."""
+    return dict(iter_bundles(plan, out, site_ids, on_site))
 
 
 def write_bundles(plan: WeekPlan, out: Path, site_ids=None, on_site=None) -> list[Path]:
-    """Write `bundle_files` under `out`/bundles/<week>/<district>/, each zip atomically."""
-    files = bundle_files(plan, out, site_ids, on_site)
+    """Write the zips of `iter_bundles` under `out`/bundles/<week>/<district>/, each atomically as
+    soon as it is made (a province's bundles are gigabytes: they are never all in memory)."""
     try:
-        return [write_bytes_atomic(path, data) for path, data in files.items()]
+        return [write_bytes_atomic(path, data) for path, data in iter_bundles(plan, out, site_ids, on_site)]
     except OSError as exc:
         raise ExportError(f"cannot write the bundles into {out}: {exc}") from exc

@@ -219,6 +219,8 @@ def html_to_pdf(html: str, when: datetime) -> bytes:
         page.write_text(html, encoding="utf-8")
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+               # a tagged PDF names its structure by DOM node numbers, which vary from run to run
+               "--disable-pdf-tagging",
                f"--user-data-dir={Path(tmp) / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
                page.as_uri()]
         try:
@@ -242,10 +244,12 @@ def summary_name(plan: WeekPlan, district_id: str) -> str:
     return f"tong-hop_{district_id}_{plan.week}"
 
 
-def print_files(plan: WeekPlan, site_ids=None, pdf: bool = True, on_page=None) -> dict[Path, bytes]:
+def print_files(plan: WeekPlan, site_ids=None, pdf: bool = True, on_page=None,
+                summaries: bool = True) -> dict[Path, bytes]:
     """{relative path: bytes} of the printed pages: `<district>/lich-phat-song_<site>_<week>.html`
-    (+ .pdf) per site and `tong-hop_<district>_<week>.html` (+ .pdf) per district of those sites.
-    `site_ids` (default: every site) limits them; `on_page(name)` is called after each page."""
+    (+ .pdf) per site and, with `summaries`, `tong-hop_<district>_<week>.html` (+ .pdf) per
+    district of those sites. `site_ids` (default: every site) limits them; `on_page(name)` is
+    called after each page."""
     wanted = [s for s in sorted(plan.sites, key=lambda s: (s.district_id, s.id))
               if site_ids is None or s.id in set(site_ids)]
     unknown = set(site_ids or ()) - {s.id for s in plan.sites}
@@ -254,12 +258,13 @@ def print_files(plan: WeekPlan, site_ids=None, pdf: bool = True, on_page=None) -
     when = datetime.combine(plan.monday, datetime.min.time())
     if pdf:
         chromium()  # say so before any work when it is missing
-    frames = kpis(plan)
     pages: list[tuple[Path, str]] = []
     for s in wanted:
         pages.append((Path(s.district_id) / schedule_name(plan, s.id), site_schedule(plan, s.id)))
-    for did in sorted({s.district_id for s in wanted}):
-        pages.append((Path(summary_name(plan, did)), district_summary(plan, did, frames)))
+    if summaries:
+        frames = kpis(plan)
+        for did in sorted({s.district_id for s in wanted}):
+            pages.append((Path(summary_name(plan, did)), district_summary(plan, did, frames)))
     def one(page: tuple[Path, str]) -> dict[Path, bytes]:
         stem, html = page
         out = {stem.with_suffix(".html"): html.encode("utf-8")}
