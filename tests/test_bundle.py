@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -115,6 +116,9 @@ def test_the_bundle_holds_the_operator_calendar_and_the_printed_page(bundled, un
     assert re.search(r"^Pages:\s+1$", info, re.M)
     readme = (unzipped / "DOC-TRUOC.txt").read_text(encoding="utf-8")
     assert "Tuần 10 (04–10/3/2024) – Xã Ia Ka" in readme and "buoi-phat/" in readme
+    for text in unzipped.rglob("*.*"):
+        if text.suffix in (".txt", ".m3u8", ".json", ".ics", ".html"):
+            assert unicodedata.is_normalized("NFC", text.read_text(encoding="utf-8")), text.name
 
 
 def test_bundles_are_byte_identical_and_dated_by_the_plan(bundled):

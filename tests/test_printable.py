@@ -7,6 +7,7 @@ import html as html_lib
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def _rows(html: str) -> list[str]:
 def test_the_page_has_the_motto_the_unit_the_week_and_a_signature_block(small):
     plan, _ = small
     html = site_schedule(plan, "ia-ka")
+    assert unicodedata.is_normalized("NFC", html) and unicodedata.is_normalized("NFC", district_summary(plan, DISTRICT))
     for needle in (*MOTTO, "UBND XÃ IA KA", "ĐÀI TRUYỀN THANH", "LỊCH PHÁT SÓNG", "Tuần 10 (04–10/3/2024)",
                    "Xã Ia Ka, ngày ...... tháng ...... năm 2024", "NGƯỜI PHỤ TRÁCH", "(Ký, ghi rõ họ tên)"):
         assert needle in html, needle
