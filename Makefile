@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DATA    ?= data/gia_lai_2024
 WEEK    ?= 2024-W10
-APT_PKGS := ffmpeg espeak-ng sox liquidsoap chromium
+APT_PKGS := ffmpeg espeak-ng sox liquidsoap chromium poppler-utils unzip
 
 .PHONY: demo test bench clean setup system-deps
 
@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) system-deps
 
-# Debian packages the real-client tests and audio need; installed only when missing.
+# Debian packages the real-client tests and audio need; installed only when missing
+# (package:command, for a package whose command has another name).
 system-deps:
 	@missing=""; \
-	for p in ffmpeg espeak-ng sox liquidsoap chromium; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for pc in ffmpeg espeak-ng sox liquidsoap chromium poppler-utils:pdftotext unzip; do \
+	  p=$${pc%%:*}; c=$${pc#*:}; command -v $$c >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

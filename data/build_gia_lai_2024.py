@@ -328,31 +328,31 @@ def build_sites(info: dict[str, dict]) -> list[dict]:
 # --------------------------------------------------------------------------- segments
 
 NATIONAL_SOURCE = "Nội dung mẫu theo KH 139/KH-STTTT (Sở TT&TT Gia Lai) – bộ dữ liệu loa"
-# id, title, topic, min, max, priority, valid_from, valid_to, scope, note
+# id, title, topic (content area II.n of plan 139/KH-STTTT), min, max, priority, valid_from, valid_to, scope, note
 NATIONAL = [
     ("cchc-vi-sao", "Vì sao phải cải cách hành chính?", 1, 1, 3, 4, "", "", ""),
-    ("ke-hoach-tuyen-truyen-2024", "Kế hoạch tuyên truyền cải cách hành chính năm 2024 của tỉnh Gia Lai", 1, 0, 2, 3, "", "", ""),
+    ("ke-hoach-tuyen-truyen-2024", "Kế hoạch tuyên truyền cải cách hành chính năm 2024 của tỉnh Gia Lai", 10, 0, 2, 3, "", "", ""),
     ("chuong-trinh-tong-the-2021-2030", "Chương trình tổng thể cải cách hành chính nhà nước giai đoạn 2021–2030", 2, 1, 2, 3, "", "", ""),
-    ("trach-nhiem-nguoi-dung-dau", "Trách nhiệm của người đứng đầu trong cải cách hành chính", 2, 0, 2, 2, "", "", ""),
-    ("cai-cach-the-che", "Cải cách thể chế: pháp luật rõ ràng, dễ hiểu, dễ thực hiện", 3, 0, 2, 2, "", "", ""),
-    ("luat-can-cuoc", "Luật Căn cước có hiệu lực từ ngày 1/7/2024", 3, 1, 3, 4, "2024-06-01", "2024-09-30", ""),
+    ("trach-nhiem-nguoi-dung-dau", "Trách nhiệm của người đứng đầu trong cải cách hành chính", 3, 0, 2, 2, "", "", ""),
+    ("cai-cach-the-che", "Cải cách thể chế: pháp luật rõ ràng, dễ hiểu, dễ thực hiện", 4, 0, 2, 2, "", "", ""),
+    ("luat-can-cuoc", "Luật Căn cước có hiệu lực từ ngày 1/7/2024", 10, 1, 3, 4, "2024-06-01", "2024-09-30", ""),
     ("bo-may-tinh-gon", "Sắp xếp tổ chức bộ máy tinh gọn, hiệu lực, hiệu quả", 4, 0, 2, 2, "", "", ""),
     ("sap-xep-don-vi-hanh-chinh-2024", "Sắp xếp đơn vị hành chính cấp xã từ ngày 1/11/2024 (Pleiku, Kbang)", 4, 2, 4, 5, "2024-10-15", "2024-11-30", "pleiku;kbang"),
-    ("mot-cua-lien-thong", "Bộ phận Một cửa: nộp hồ sơ một nơi, nhận kết quả một nơi", 5, 1, 3, 5, "", "", ""),
-    ("dich-vu-cong-truc-tuyen", "Nộp hồ sơ trực tuyến trên Cổng Dịch vụ công quốc gia", 5, 1, 3, 5, "", "", ""),
-    ("buu-chinh-cong-ich", "Gửi hồ sơ, nhận kết quả thủ tục hành chính qua bưu điện", 5, 0, 2, 3, "", "", ""),
-    ("cai-cach-cong-vu", "Cải cách chế độ công vụ: cán bộ vì dân phục vụ", 6, 0, 2, 3, "", "", ""),
-    ("van-hoa-cong-vu", "Văn hóa công vụ: tận tình, minh bạch, không gây phiền hà", 6, 0, 2, 2, "", "", ""),
-    ("chi-so-par-index-sipas", "Chỉ số cải cách hành chính PAR INDEX và chỉ số hài lòng SIPAS", 7, 1, 2, 3, "", "", ""),
-    ("chi-so-papi", "Chỉ số PAPI: người dân đánh giá chính quyền", 7, 0, 2, 3, "", "", ""),
-    ("chi-so-pci-ddci-dti", "Các chỉ số PCI, DDCI và DTI là gì?", 7, 0, 2, 2, "", "", ""),
-    ("dinh-danh-dien-tu-vneid", "Đề án 06: tài khoản định danh điện tử VNeID", 8, 0, 2, 4, "", "", ""),
-    ("thang-3-kich-hoat-vneid", "Tháng Ba: hỗ trợ kích hoạt tài khoản định danh điện tử", 8, 2, 4, 5, "2024-03-01", "2024-03-31", ""),
+    ("mot-cua-lien-thong", "Bộ phận Một cửa: nộp hồ sơ một nơi, nhận kết quả một nơi", 4, 1, 3, 5, "", "", ""),
+    ("dich-vu-cong-truc-tuyen", "Nộp hồ sơ trực tuyến trên Cổng Dịch vụ công quốc gia", 4, 1, 3, 5, "", "", ""),
+    ("buu-chinh-cong-ich", "Gửi hồ sơ, nhận kết quả thủ tục hành chính qua bưu điện", 4, 0, 2, 3, "", "", ""),
+    ("cai-cach-cong-vu", "Cải cách chế độ công vụ: cán bộ vì dân phục vụ", 4, 0, 2, 3, "", "", ""),
+    ("van-hoa-cong-vu", "Văn hóa công vụ: tận tình, minh bạch, không gây phiền hà", 9, 0, 2, 2, "", "", ""),
+    ("chi-so-par-index-sipas", "Chỉ số cải cách hành chính PAR INDEX và chỉ số hài lòng SIPAS", 4, 1, 2, 3, "", "", ""),
+    ("chi-so-papi", "Chỉ số PAPI: người dân đánh giá chính quyền", 4, 0, 2, 3, "", "", ""),
+    ("chi-so-pci-ddci-dti", "Các chỉ số PCI, DDCI và DTI là gì?", 4, 0, 2, 2, "", "", ""),
+    ("dinh-danh-dien-tu-vneid", "Đề án 06: tài khoản định danh điện tử VNeID", 4, 0, 2, 4, "", "", ""),
+    ("thang-3-kich-hoat-vneid", "Tháng Ba: hỗ trợ kích hoạt tài khoản định danh điện tử", 4, 2, 4, 5, "2024-03-01", "2024-03-31", ""),
     ("chuyen-doi-so", "Chuyển đổi số: chính quyền số, công dân số", 8, 0, 2, 3, "", "", ""),
-    ("ket-qua-va-han-che", "Kết quả và hạn chế trong cải cách hành chính", 9, 0, 2, 2, "", "", ""),
-    ("mo-hinh-hay-o-co-so", "Những cách làm hay phục vụ người dân ở cơ sở", 9, 0, 2, 2, "", "", ""),
-    ("phan-anh-kien-nghi", "Phản ánh, kiến nghị về thủ tục hành chính ở đâu?", 10, 1, 3, 5, "", "", ""),
-    ("dan-chu-o-co-so", "Luật Thực hiện dân chủ ở cơ sở: dân biết, dân bàn, dân làm, dân kiểm tra", 10, 1, 2, 4, "", "", ""),
+    ("ket-qua-va-han-che", "Kết quả và hạn chế trong cải cách hành chính", 5, 0, 2, 2, "", "", ""),
+    ("mo-hinh-hay-o-co-so", "Những cách làm hay phục vụ người dân ở cơ sở", 6, 0, 2, 2, "", "", ""),
+    ("phan-anh-kien-nghi", "Phản ánh, kiến nghị về thủ tục hành chính ở đâu?", 9, 1, 3, 5, "", "", ""),
+    ("dan-chu-o-co-so", "Luật Thực hiện dân chủ ở cơ sở: dân biết, dân bàn, dân làm, dân kiểm tra", 7, 1, 2, 4, "", "", ""),
 ]
 NATIONAL_NOTES = {
     "luat-can-cuoc": "airs around the law's entry into force (1 Jul 2024)",
@@ -360,49 +360,50 @@ NATIONAL_NOTES = {
     "thang-3-kich-hoat-vneid": "campaign month is an assumption of this sample dataset",
 }
 
-# Pool of paragraphs for the districts' weekly programmes: (topic, text). Generic, true
+# Pool of paragraphs for the districts' weekly programmes: (topic II.n, text); a programme takes the topic
+# of its first paragraph. Generic, true
 # statements about procedures; nothing here claims a local event or a local figure.
 POOL = [
-    (5, "Bộ phận Một cửa của {dpre} {dname} và của các xã, phường, thị trấn tiếp nhận hồ sơ thủ tục hành chính vào các ngày làm việc trong tuần. "
+    (4, "Bộ phận Một cửa của {dpre} {dname} và của các xã, phường, thị trấn tiếp nhận hồ sơ thủ tục hành chính vào các ngày làm việc trong tuần. "
         "Trước khi đi, bà con nên hỏi trước cán bộ xã hoặc xem danh mục thủ tục được niêm yết để chuẩn bị đủ giấy tờ, tránh phải đi lại nhiều lần. "
         "Khi nộp hồ sơ, bà con nhớ nhận giấy tiếp nhận và hẹn trả kết quả. Đến ngày hẹn, bà con mang theo giấy này để nhận kết quả. "
         "Nếu hồ sơ cần bổ sung, cán bộ phải hướng dẫn một lần, đầy đủ và bằng văn bản."),
-    (8, "Nhiều thủ tục hành chính nay đã làm được trên điện thoại. "
+    (4, "Nhiều thủ tục hành chính nay đã làm được trên điện thoại. "
         "Bà con cài ứng dụng VNeID, kích hoạt tài khoản định danh điện tử mức hai tại công an xã, rồi đăng nhập Cổng Dịch vụ công quốc gia để nộp hồ sơ. "
         "Các thủ tục thường làm như đăng ký khai sinh, đăng ký thường trú, cấp phiếu lý lịch tư pháp đều có thể nộp trực tuyến. "
         "Tổ công nghệ số cộng đồng ở các thôn, làng sẵn sàng giúp bà con từng bước, không thu tiền."),
-    (5, "Về thủ tục đất đai, bà con cần chú ý: mọi thủ tục cấp, đổi, đăng ký biến động giấy chứng nhận quyền sử dụng đất đều có danh mục giấy tờ và thời hạn giải quyết được niêm yết công khai. "
+    (4, "Về thủ tục đất đai, bà con cần chú ý: mọi thủ tục cấp, đổi, đăng ký biến động giấy chứng nhận quyền sử dụng đất đều có danh mục giấy tờ và thời hạn giải quyết được niêm yết công khai. "
         "Bà con nên trực tiếp nộp hồ sơ tại Bộ phận Một cửa, hoặc nộp trực tuyến, không nên nhờ người không có trách nhiệm làm hộ. "
         "Các khoản tiền phải nộp đều có thông báo bằng văn bản của cơ quan thuế; bà con chỉ nộp theo thông báo và giữ lại biên lai."),
-    (5, "Khi trong gia đình có em bé mới sinh, cha mẹ cần đăng ký khai sinh cho con trong thời hạn sáu mươi ngày kể từ ngày sinh. "
+    (4, "Khi trong gia đình có em bé mới sinh, cha mẹ cần đăng ký khai sinh cho con trong thời hạn sáu mươi ngày kể từ ngày sinh. "
         "Khai sinh đúng hạn giúp cháu sớm có số định danh cá nhân, được cấp thẻ bảo hiểm y tế để khám chữa bệnh, và sau này đi học thuận lợi. "
         "Bà con có thể đăng ký tại Ủy ban nhân dân xã nơi cư trú hoặc nộp hồ sơ trực tuyến. Nếu chưa rõ, hãy hỏi cán bộ tư pháp, hộ tịch của xã."),
-    (10, "Bà con có quyền phản ánh, kiến nghị khi bị đòi thêm giấy tờ ngoài quy định, bị thu tiền ngoài các khoản phí, lệ phí đã niêm yết, hoặc khi hồ sơ bị trễ hẹn mà không được giải thích. "
+    (9, "Bà con có quyền phản ánh, kiến nghị khi bị đòi thêm giấy tờ ngoài quy định, bị thu tiền ngoài các khoản phí, lệ phí đã niêm yết, hoặc khi hồ sơ bị trễ hẹn mà không được giải thích. "
          "Bà con có thể phản ánh trực tiếp với lãnh đạo Ủy ban nhân dân xã, {dpre}, qua hộp thư góp ý, qua số điện thoại đường dây nóng niêm yết tại Bộ phận Một cửa, "
          "hoặc trên Cổng Dịch vụ công quốc gia. Mọi phản ánh đều phải được tiếp nhận và trả lời."),
     (8, "Xin bà con hết sức cảnh giác với các thủ đoạn lừa đảo qua điện thoại và mạng xã hội. "
         "Cán bộ công an, cán bộ xã không bao giờ gọi điện yêu cầu bà con đọc mã xác thực, chuyển tiền, hoặc cài ứng dụng lạ để làm thủ tục. "
         "Khi nhận được cuộc gọi, tin nhắn đáng ngờ, bà con hãy báo ngay cho công an xã hoặc trưởng thôn, làng."),
-    (6, "Cán bộ, công chức khi tiếp dân phải lịch sự, tận tình, hướng dẫn rõ ràng, không được gây phiền hà, không được nhận quà hay tiền của người dân. "
+    (9, "Cán bộ, công chức khi tiếp dân phải lịch sự, tận tình, hướng dẫn rõ ràng, không được gây phiền hà, không được nhận quà hay tiền của người dân. "
         "Với đồng bào dân tộc thiểu số, cán bộ cần giải thích bằng lời lẽ dễ hiểu, và khi cần thì nhờ người phiên dịch. "
         "Ý kiến đánh giá của bà con về thái độ phục vụ là căn cứ để đánh giá, xếp loại cán bộ hằng năm."),
-    (10, "Theo Luật Thực hiện dân chủ ở cơ sở, những việc như thu chi các khoản đóng góp của nhân dân, kế hoạch sử dụng đất, danh sách hộ được hưởng chính sách hỗ trợ phải được công khai để dân biết. "
+    (7, "Theo Luật Thực hiện dân chủ ở cơ sở, những việc như thu chi các khoản đóng góp của nhân dân, kế hoạch sử dụng đất, danh sách hộ được hưởng chính sách hỗ trợ phải được công khai để dân biết. "
          "Bà con được bàn và quyết định những việc chung của thôn, làng, và được giám sát qua Ban Thanh tra nhân dân. "
          "Hãy tham gia các cuộc họp thôn, làng để tiếng nói của mình được lắng nghe."),
-    (5, "Bà con ở xa trung tâm có thể gửi hồ sơ và nhận kết quả thủ tục hành chính qua bưu điện. "
+    (4, "Bà con ở xa trung tâm có thể gửi hồ sơ và nhận kết quả thủ tục hành chính qua bưu điện. "
         "Hãy đến bưu điện văn hóa xã hoặc gọi nhân viên bưu điện để được nhận hồ sơ tại nhà. "
         "Cách làm này giúp bà con tiết kiệm thời gian, không phải bỏ ngày công đi lên huyện."),
-    (9, "Cải cách hành chính đã giúp nhiều việc trở nên nhanh hơn: nhiều giấy tờ được trả ngay trong ngày, nhiều thủ tục không cần nộp bản sao có chứng thực khi dữ liệu đã có trong cơ sở dữ liệu quốc gia về dân cư. "
+    (5, "Cải cách hành chính đã giúp nhiều việc trở nên nhanh hơn: nhiều giấy tờ được trả ngay trong ngày, nhiều thủ tục không cần nộp bản sao có chứng thực khi dữ liệu đã có trong cơ sở dữ liệu quốc gia về dân cư. "
         "Tuy vậy, ở vùng sâu, vùng xa, vẫn còn nhiều bà con chưa quen dùng dịch vụ công trực tuyến. "
         "Chính quyền xã đang tổ chức hướng dẫn tại chỗ; bà con hãy mạnh dạn hỏi và đề nghị được hỗ trợ."),
 ]
 POOL += [
-    (3, "Từ ngày 1 tháng 1 năm 2023, sổ hộ khẩu và sổ tạm trú bằng giấy không còn được sử dụng. "
+    (10, "Từ ngày 1 tháng 1 năm 2023, sổ hộ khẩu và sổ tạm trú bằng giấy không còn được sử dụng. "
         "Khi làm thủ tục, bà con có thể dùng thẻ căn cước, tài khoản định danh điện tử VNeID, hoặc giấy xác nhận thông tin về cư trú để chứng minh nơi cư trú. "
         "Những thông tin đã có trong cơ sở dữ liệu quốc gia về dân cư thì cơ quan giải quyết có trách nhiệm tự khai thác, giúp bà con bớt giấy tờ phải mang theo."),
     (4, "Ở mỗi xã, phường, thị trấn, Ủy ban nhân dân có các công chức phụ trách từng lĩnh vực: văn phòng và thống kê, tư pháp và hộ tịch, địa chính, tài chính và kế toán, văn hóa và xã hội. "
         "Mỗi việc của bà con đều có người phụ trách rõ ràng. Khi chưa biết hỏi ai, bà con cứ đến Bộ phận Một cửa, cán bộ ở đó có trách nhiệm hướng dẫn và chuyển hồ sơ đến đúng người, đúng việc."),
-    (7, "Sau khi làm thủ tục, bà con có thể được mời đánh giá mức độ hài lòng, bằng phiếu giấy, bằng thiết bị điện tử đặt tại Bộ phận Một cửa, hoặc trên mạng. "
+    (4, "Sau khi làm thủ tục, bà con có thể được mời đánh giá mức độ hài lòng, bằng phiếu giấy, bằng thiết bị điện tử đặt tại Bộ phận Một cửa, hoặc trên mạng. "
         "Xin bà con dành một phút đánh giá trung thực. Những đánh giá này được tổng hợp để xếp hạng các cơ quan, và là một phần của các chỉ số cải cách hành chính của tỉnh."),
     (1, "Cải cách hành chính không chỉ là việc của cán bộ, mà là việc chung của mọi người. "
         "Khi bà con chuẩn bị hồ sơ đầy đủ, nộp đúng nơi, đúng hạn, khi bà con mạnh dạn góp ý những chỗ còn phiền hà, thì bộ máy sẽ ngày càng phục vụ tốt hơn. "
@@ -419,9 +420,9 @@ def pool_picks(idx: int, n: int) -> list[int]:
 
 STANDINS = [
     # id, title, topic, language, district, seconds, min, max, priority, language name
-    ("krong-pa-cchc-jrai", "Chuyên mục cải cách hành chính tiếng Jrai – huyện Krông Pa", 5, "jra", "krong-pa", 360, 5, 5, 5, "Jrai"),
-    ("duc-co-cchc-jrai", "Chương trình cải cách hành chính tiếng Jrai – huyện Đức Cơ", 10, "jra", "duc-co", 300, 1, 2, 4, "Jrai"),
-    ("kong-chro-cchc-bahnar", "Chương trình cải cách hành chính tiếng Bahnar – huyện Kông Chro", 5, "bdq", "kong-chro", 600, 1, 1, 5, "Bahnar"),
+    ("krong-pa-cchc-jrai", "Chuyên mục cải cách hành chính tiếng Jrai – huyện Krông Pa", 4, "jra", "krong-pa", 360, 5, 5, 5, "Jrai"),
+    ("duc-co-cchc-jrai", "Chương trình cải cách hành chính tiếng Jrai – huyện Đức Cơ", 7, "jra", "duc-co", 300, 1, 2, 4, "Jrai"),
+    ("kong-chro-cchc-bahnar", "Chương trình cải cách hành chính tiếng Bahnar – huyện Kông Chro", 4, "bdq", "kong-chro", 600, 1, 1, 5, "Bahnar"),
 ]
 
 

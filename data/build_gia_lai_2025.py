@@ -285,7 +285,9 @@ def build_segments(sites: list[dict]) -> list[dict]:
                          note="sample text synthesised with espeak-ng; replace with the producer's own recording"))
     for sid, title, producer, scope, mn, mx, prio, note in STANDINS:
         lang = "bdq" if sid.endswith("bahnar") else "jra"
-        segs.append(dict(segment_id=sid, title=title, topic=5 if lang == "bdq" or sid.startswith("krong") else 10,
+        # the 2024 item's content area (II.n), so both datasets file the same recording alike
+        topic = next(t[2] for t in y2024.STANDINS if t[0] == sid)
+        segs.append(dict(segment_id=sid, title=title, topic=topic,
                          language=lang, audio=f"audio/{sid}.ogg", min_plays=mn, max_plays=mx, priority=prio,
                          valid_from="", valid_to="", scope=scope, min_gap_min="",
                          source=f"{'Ủy ban nhân dân ' + names[producer] if producer in names else 'Khu vực Đức Cơ (các xã)'}",

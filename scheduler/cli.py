@@ -119,36 +119,60 @@ def sites_cmd(data: Path, district: str | None, as_json: bool) -> None:
               help="plan.json written by `loa plan`.")
 @click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Root of calendars/ and audio_manifests/.")
+@click.option("--detail", default="sessions", show_default=True, type=click.Choice(["sessions", "items"]),
+              help="Calendar events: one per session (buổi phát, for the operator's phone) or one per item "
+                   "(for automation, written as <site>.items.ics).")
+@click.option("--bundle", is_flag=True,
+              help="Also write one zip per site and week to forward (bundles/<week>/<district>/<site>_<week>.zip): "
+                   "day manifests, MP3 audio, calendar and printed schedule; needs ffmpeg and Chromium.")
+@click.option("--site", "sites", multiple=True, help="With --bundle: only this site's bundle (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
+def export_cmd(plan_path: Path, out: Path, detail: str, bundle: bool, sites: tuple[str, ...], as_json: bool) -> None:
     """Write the iCal calendars and playlist manifests of a saved plan (no solving).
 
-    Writes calendars/<week>/<district>/<site>.ics, calendars/<week>/<district>.ics and
-    audio_manifests/<week>/<site>/<date>.m3u8 + .json under OUT. Every audio file is probed
-    first; a missing, unreadable or silent file stops the export before anything is written.
-    plan.json itself is left where it is.
+    Writes calendars/<week>/<unit>/<site>.ics, calendars/<week>/<unit>.ics and
+    audio_manifests/<week>/<site>/<date>.m3u8 + .json under OUT (<unit>: the site's reporting
+    unit). The plan is re-verified and every audio file probed first; a bad plan or a missing,
+    unreadable or silent file stops the export before anything is written. plan.json itself is
+    left where it is. With --bundle, also one zip per site that plays from any folder it is
+    unzipped into, in the same transaction.
 
     \b
     Example:
         loa export --plan audio_manifests/2024-W10/plan.json --out .
+        loa export --plan audio_manifests/2024-W10/plan.json --out . --detail items
+        loa export --plan audio_manifests/2024-W10/plan.json --out . --bundle --site chu-se-ia-blang
     """
     import json as _json
 
-    from .export import export_all, output_folders
+    from .export import bundle_folder, export_all, output_folders
     from .fsutil import OutputRun
     from .planfile import read_checked_plan
 
+    if sites and not bundle:
+        raise click.UsageError("--site chooses bundles: use it with --bundle")
+    bundles = []
     with OutputRun(out, ()) as run:  # lock and recover first: the plan may live under --out
         plan = read_checked_plan(plan_path)
-        run.own(output_folders(plan.week))
-        summary = export_all(plan, out, run)
+        chosen = _chosen_sites(plan, (), sites)
+        run.own(output_folders(plan.week) + ((bundle_folder(plan.week),) if bundle else ()))
+        summary = export_all(plan, out, detail, run=run)
+        if bundle:
+            from .export.bundle import write_bundles
+
+            n = len(chosen or plan.sites)
+            with click.progressbar(length=n, label="bundles", file=sys.stderr) as bar:
+                bundles = write_bundles(plan, out, chosen, on_site=lambda _sid: bar.update(1), run=run)
         run.commit()
     if as_json:
-        click.echo(_json.dumps(summary.as_dict()))
+        click.echo(_json.dumps(summary.as_dict() | ({"bundles": len(bundles)} if bundle else {})))
     else:
-        click.echo(f"exported {summary.calendars} calendars ({summary.event_counts()}) and "
+        click.echo(f"exported {summary.calendars} calendars ({summary.event_counts()}, one per {detail[:-1]}) and "
                    f"{summary.manifests} day manifests ({summary.audio_files} audio files probed) "
                    f"to {out} in {summary.seconds:.2f} s")
+        if bundle:
+            click.echo(f"wrote {len(bundles)} bundles ({sum(p.stat().st_size for p in bundles) / 1e6:,.1f} MB) "
+                       f"to {Path(out) / 'bundles' / plan.week}")
 
 
 @main.command("render")
@@ -168,13 +192,14 @@ def export_cmd(plan_path: Path, out: Path, as_json: bool) -> None:
                    "as recorded in the plan].")
 def render_cmd(plan_path: Path, site_id: str, day: str, out: Path | None, gap_ms: int, target_dbfs: float,
                fmt: str, session_gap: int | None) -> None:
-    """Render one audio file per broadcast session of a site's day (needs ffmpeg).
+    """Render the recorded segments of a site's day as audio files to start on time (needs ffmpeg).
 
-    A session is a run of placements closer than the session gap. Each file holds the recorded
-    segments of the session in air order, loudness-matched, separated by --gap-ms of silence.
-    Relays are live programmes with no file: they are NOT in the rendered audio (the operator
-    switches to the receiver), and a session of relays only gives no file.
-    Files are named <site>_<date>_<HHMM>.<format>, HHMM being the session's start.
+    A session is a run of placements closer than the session gap. Relays are NOT in the rendered
+    audio: a live relay comes from the receiver, a recorded one from the operator's own
+    recording. Each run of segments between relays is one file, in air order, loudness-matched,
+    separated by --gap-ms of silence; a session of relays only gives no file. Files are named
+    <site>_<date>_<HHMM>.<format>, HHMM being the start of their first segment: after a relay,
+    the time it ends, so a file started at its time never plays over the news.
 
     \b
     Example:
@@ -227,10 +252,12 @@ def report_cmd(plan_path: Path, out: Path, lang: str, chart_site: str | None) ->
     """Write KPI tables (CSV, XLSX), one HTML page per district, index.html and PNG charts.
 
     KPIs per site, district and province: PAR plays and minutes, expected listener-plays (and per
-    1,000 inhabitants), required plays met, mandatory relays aired in full, topics covered,
-    minutes per language, airtime vs daily cap, sessions per day, optimality gap. CSV files are
-    UTF-8 with BOM (Excel shows Vietnamese correctly); HTML pages need no internet and print one
-    site's week per A4 landscape page.
+    1,000 inhabitants), people reached at least once, required plays met, mandatory relays aired
+    in full, relays aired per source, content areas II.1-II.10 covered, minutes per language,
+    airtime vs daily cap, sessions per day; tables by content area, by segment and by relay
+    source; the optimality gap in a technical table for planners. CSV files are UTF-8 with BOM
+    (Excel shows Vietnamese correctly); HTML pages need no internet and print one site's week
+    per A4 landscape page.
 
     \b
     Example:
@@ -246,6 +273,54 @@ def report_cmd(plan_path: Path, out: Path, lang: str, chart_site: str | None) ->
         paths = write_report(plan, out, lang=lang, chart_site=chart_site,
                              on_district=lambda _did: bar.update(1))
     click.echo(f"wrote {len(paths)} files ({n} district pages) to {out}; open {Path(out) / 'index.html'}")
+
+
+@main.command("print")
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="plan.json written by `loa plan`.")
+@click.option("--out", "out", default="print", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the printed pages.")
+@click.option("--district", "districts", multiple=True,
+              help="Only the sites of this reporting unit (district or group id, repeatable).")
+@click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
+@click.option("--no-pdf", is_flag=True, help="Write the HTML pages only (no Chromium needed).")
+def print_cmd(plan_path: Path, out: Path, districts: tuple[str, ...], sites: tuple[str, ...], no_pdf: bool) -> None:
+    """Print the week: a "Lịch phát sóng" A4 page per commune station and a summary page per reporting unit.
+
+    Writes OUT/<unit>/lich-phat-song_<site>_<week>.html + .pdf (one A4 portrait page: the
+    national motto and the commune's name, per day the rows of Buổi / Giờ / Nội dung / Nguồn /
+    Thời lượng with relays and recordings marked, the week's PAR items, a signature block) and
+    OUT/tong-hop_<unit>_<week>.html + .pdf (one page per reporting unit for reporting upward: a
+    district, a group or the province, named by its kind in the data). The plan is re-verified
+    first; the pages are written all or none. PDFs are printed by headless Chromium and carry the
+    plan's date, so reruns give the same bytes.
+
+    \b
+    Example:
+        loa print --plan audio_manifests/2024-W10/plan.json --out print/
+        loa print --plan audio_manifests/2024-W10/plan.json --site chu-se-ia-blang --no-pdf
+    """
+    from .export.printable import write_print
+    from .planfile import read_checked_plan
+
+    plan = read_checked_plan(plan_path)  # re-verified, as for export: operators print what they air
+    site_ids = _chosen_sites(plan, districts, sites)
+    n = len(site_ids or plan.sites)
+    n += len({s.district_id for s in plan.sites if site_ids is None or s.id in site_ids})
+    with click.progressbar(length=n, label="printed pages", file=sys.stderr) as bar:
+        paths = write_print(plan, out, site_ids, pdf=not no_pdf, on_page=lambda _name: bar.update(1))
+    click.echo(f"wrote {len(paths)} files ({n} pages) to {out}")
+
+
+def _chosen_sites(plan, districts, sites) -> list[str] | None:
+    """The site ids of --district/--site options (None: every site); unknown ids are an error."""
+    if not districts and not sites:
+        return None
+    known_d = {s.district_id for s in plan.sites}
+    bad = [d for d in districts if d not in known_d] + [s for s in sites if s not in {x.id for x in plan.sites}]
+    if bad:
+        raise click.UsageError(f"not in the plan of {plan.week}: {', '.join(bad)}")
+    return sorted({s.id for s in plan.sites if s.district_id in districts} | set(sites))
 
 
 @main.command("compare")
@@ -330,7 +405,7 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
 
             outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=progress, settings=recorded,
                                      run=run)
-        summary = None if no_export else export_all(outcome.plan, out, run)
+        summary = None if no_export else export_all(outcome.plan, out, run=run)
         run.commit()
     plan = outcome.plan
     _print_plan_summary(plan, outcome.wall_s)

@@ -1,5 +1,8 @@
 """A small real week for the exporter tests: 2 sites in 1 district, real Vietnamese speech.
 
+Relays: VOV1 06:00 live with a stream; the provincial news 18:00, deferred, aired at its source
+time (so relayed live) except on Thursday, when it airs at 18:05 from a recording.
+
 Audio is spoken by espeak-ng (-v vi) into the test's temp folder and converted by ffmpeg to mp3
 and ogg, so pydub decodes three real formats. The plan is written with planfile.write_plan and
 read back, so the dataset root is resolved exactly as `loa export` resolves it.
@@ -48,9 +51,10 @@ ITEMS = (
     PlanItem(id="vov1-thoi-su", kind="relay", title="Thời sự sáng VOV1", source="VOV1", language="vi",
              duration_s=1800, stream_url="https://stream.example.vn/vov1.m3u8", mandatory=True,
              days=tuple(range(7)), start_min=6 * 60, mode="live"),
+    # deferred: aired at 18:00 it is relayed live; on Thursday it airs at 18:05, a recording
     PlanItem(id="gl-thoi-su", kind="relay", title="Thời sự Gia Lai — Đài PT-TH tỉnh", source="Đài PT-TH Gia Lai",
              language="vi", duration_s=1200, mandatory=True, days=tuple(range(7)), start_min=18 * 60,
-             mode="live"),
+             mode="deferred", max_delay_min=30),
     PlanItem(id="dich-vu-cong", kind="segment", title="Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà",
              source="Trung tâm VH-TT Chư Păh", language="vi", duration_s=4, topic=3,
              audio="audio/dich-vu-cong.wav", priority=3, min_plays=7, max_plays=7),
@@ -90,9 +94,11 @@ def placements() -> tuple[Placement, ...]:
             out.append(Placement(site.id, "segment", "dich-vu-cong", _at(day, 6, 30), _at(day, 6, 31), 3500.5))
             if n % 2 == 0:
                 out.append(Placement(site.id, "segment", "can-cuoc", _at(day, 6, 35), _at(day, 6, 36), 3300.0))
-            out.append(Placement(site.id, "relay", "gl-thoi-su", _at(day, 18, 0), _at(day, 18, 20), 5100.0))
+            late = 5 if n == 3 else 0  # Thursday: the provincial news airs 5 minutes after its source time
+            out.append(Placement(site.id, "relay", "gl-thoi-su", _at(day, 18, late), _at(day, 18, 20 + late), 5100.0))
             if site.id == "ia-ka":
-                out.append(Placement(site.id, "segment", "khai-sinh-jrai", _at(day, 18, 25), _at(day, 18, 26), 2900.0))
+                out.append(Placement(site.id, "segment", "khai-sinh-jrai", _at(day, 18, 25 + late),
+                                     _at(day, 18, 26 + late), 2900.0))
             if n == 2:  # Wednesday midday: a session of its own
                 out.append(Placement(site.id, "segment", "can-cuoc", _at(day, 11, 0), _at(day, 11, 1), 1500.0))
     return tuple(out)
@@ -119,6 +125,16 @@ def once_a_day(plan: WeekPlan) -> WeekPlan:
 def valid_plan_file(plan: WeekPlan, path: Path) -> Path:
     """`once_a_day(plan)` written as a plan.json at `path` (for the CLI, which re-verifies plans)."""
     return write_plan(once_a_day(plan), path)
+
+
+def export_week(tmp: Path, detail: str = "sessions") -> tuple[WeekPlan, Path, Path, Path]:
+    """(plan, dataset root, plan.json path, output root) of the small week exported under `tmp`/out."""
+    from scheduler.export import export_all
+
+    plan, data, plan_path = build_plan(tmp)
+    out = tmp / "out"
+    export_all(plan, out, detail=detail)
+    return plan, data, plan_path, out
 
 
 def copy_dataset(src_tmp: Path, dst_tmp: Path) -> None:

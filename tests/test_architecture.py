@@ -25,7 +25,8 @@ def _hits(loaded: set[str], forbidden: tuple[str, ...]) -> list[str]:
     # export reads plan.json only: never the solver, the dataset loader or the policy merger
     (("scheduler.export", "scheduler.export.report", "scheduler.export.compare", "scheduler.export.kpis",
       "scheduler.export.ical", "scheduler.export.manifest", "scheduler.export.audio", "scheduler.planfile",
-      "scheduler.verify", "scheduler.fsutil"),
+      "scheduler.verify", "scheduler.fsutil", "scheduler.export.sessions", "scheduler.export.coverage",
+      "scheduler.export.printable", "scheduler.export.bundle"),
      ("ortools", "scheduler.solver", "scheduler.dataset", "scheduler.policy", "scheduler.pipeline", "scheduler.io")),
     # the domain and the rules are pure: no solver, no readers, no data frames
     (("scheduler.domain", "scheduler.rules"),

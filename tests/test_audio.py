@@ -67,8 +67,9 @@ def test_render_gives_one_loudness_matched_file_per_session(planned):
     out = tmp / "render-wav"
     target, gap_ms = -24.0, 700
     paths = render_sessions(plan, "ia-ka", WED, out, gap_ms=gap_ms, target_dbfs=target, fmt="wav")
-    assert [p.name for p in paths] == ["ia-ka_2024-03-06_0600.wav", "ia-ka_2024-03-06_1100.wav",
-                                       "ia-ka_2024-03-06_1800.wav"]
+    # named by the first segment of each session: after a relay, the time it ends
+    assert [p.name for p in paths] == ["ia-ka_2024-03-06_0630.wav", "ia-ka_2024-03-06_1100.wav",
+                                       "ia-ka_2024-03-06_1825.wav"]
     parts = [probe(data / "audio" / "dich-vu-cong.wav"), probe(data / "audio" / "can-cuoc.mp3")]
     morning = AudioSegment.from_file(paths[0])
     expected = sum(p.duration_s for p in parts) + gap_ms / 1000
@@ -87,7 +88,7 @@ def test_render_gives_one_loudness_matched_file_per_session(planned):
 def test_render_mp3_plays_in_ffmpeg_with_the_expected_length(planned):
     plan, data, _, tmp = planned
     out = tmp / "render-mp3"
-    (path,) = [p for p in render_sessions(plan, "ia-ka", WED, out, gap_ms=2000) if p.name.endswith("_1800.mp3")]
+    (path,) = [p for p in render_sessions(plan, "ia-ka", WED, out, gap_ms=2000) if p.name.endswith("_1825.mp3")]
     expected = probe(data / "audio" / "khai-sinh-jrai.ogg").duration_s  # one segment; the relay is live
     assert abs(decoded_duration(path) - expected) < 0.1
     # -18 dBFS RMS unless that would push a peak above -1 dBFS (no clipping): then the peak decides
@@ -114,9 +115,10 @@ def test_cli_render_writes_session_files(planned, tmp_path):
     result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "nghia-hung", "--date", "2024-03-05",
                                   "--out", str(out), "--gap-ms", "500", "--target-dbfs", "-20", "--format", "ogg"])
     assert result.exit_code == 0, result.output
-    # Tuesday at Nghĩa Hưng: morning relay + segment (one file); the evening has the relay only
-    assert result.output.split() == [str(out / "nghia-hung_2024-03-05_0600.ogg")]
-    assert decoded_duration(out / "nghia-hung_2024-03-05_0600.ogg") > 1.0
+    # Tuesday at Nghĩa Hưng: morning relay + segment (one file, from the relay's end); the
+    # evening has the relay only
+    assert result.output.split() == [str(out / "nghia-hung_2024-03-05_0630.ogg")]
+    assert decoded_duration(out / "nghia-hung_2024-03-05_0630.ogg") > 1.0
 
     result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "nowhere", "--date", "2024-03-05",
                                   "--out", str(out)])
@@ -127,7 +129,7 @@ def test_cli_render_writes_session_files(planned, tmp_path):
     assert result.exit_code == DataError.exit_code and "--date" in result.output
     result = runner.invoke(main, ["render", "--plan", str(plan_path), "--site", "ia-ka", "--date", "2024-03-11"])
     assert result.exit_code == DataError.exit_code and "a day of the plan's week" in result.output
-    assert "Relays are live" in runner.invoke(main, ["render", "--help"]).output
+    assert "Relays are NOT in the rendered audio" in " ".join(runner.invoke(main, ["render", "--help"]).output.split())
     assert WEEK in runner.invoke(main, ["render", "--help"]).output
 
 
@@ -142,3 +144,39 @@ def test_cli_render_session_gap_joins_segments_into_one_file(planned, tmp_path):
                                   "--out", str(tmp_path / "narrow"), "--format", "wav", "--session-gap", "1"])
     assert wide.exit_code == 0 and narrow.exit_code == 0, wide.output + narrow.output
     assert len(wide.output.split()) < len(narrow.output.split())
+
+
+def _around_the_news(plan):
+    """Monday at Ia Ka as one session: a segment at 05:58, VOV1 06:00-06:30, a segment at 06:30."""
+    import dataclasses
+    from datetime import datetime
+
+    monday = [p for p in plan.placements if p.site_id == "ia-ka" and p.start.date() == date(2024, 3, 4)]
+    early = dataclasses.replace(next(p for p in monday if p.item_id == "can-cuoc"),
+                                start=datetime(2024, 3, 4, 5, 58), end=datetime(2024, 3, 4, 5, 59))
+    rest = [p for p in plan.placements if p not in monday]
+    keep = [p for p in monday if p.item_id in ("vov1-thoi-su", "dich-vu-cong")]
+    return dataclasses.replace(plan, placements=tuple(rest + keep + [early]))
+
+
+def test_a_session_around_a_relay_gives_one_file_on_each_side_of_it(planned, tmp_path):
+    """Before: one file per session, so the segment after the news played at 05:58 + a few
+    seconds, over the relay. Now the news cuts the session's audio in two files."""
+    plan, data, _, _ = planned
+    plan = _around_the_news(plan)
+    (session,) = [s for s in split_sessions(day_placements(plan, "ia-ka", date(2024, 3, 4)), 10) if s[0].start.hour < 7]
+    assert [p.item_id for p in session] == ["can-cuoc", "vov1-thoi-su", "dich-vu-cong"]
+    paths = render_sessions(plan, "ia-ka", date(2024, 3, 4), tmp_path, fmt="wav")
+    names = [p.name for p in paths]
+    assert names[:2] == ["ia-ka_2024-03-04_0558.wav", "ia-ka_2024-03-04_0630.wav"]
+    assert abs(decoded_duration(paths[0]) - probe(data / "audio" / "can-cuoc.mp3").duration_s) < 0.1
+    assert abs(decoded_duration(paths[1]) - probe(data / "audio" / "dich-vu-cong.wav").duration_s) < 0.1
+    assert decoded_duration(paths[0]) < 120  # over well before 06:00
+
+
+def test_render_refuses_a_file_longer_than_its_slot(planned, tmp_path):
+    plan, _, _, _ = planned
+    # Wednesday 06:30-06:36 at Ia Ka: two segments of ~4 s; 6 minutes of silence between them
+    with pytest.raises(ExportError, match=r"ia-ka_2024-03-06_0630: .* do not fit .* --gap-ms"):
+        render_sessions(plan, "ia-ka", WED, tmp_path / "long", gap_ms=6 * 60 * 1000, fmt="wav")
+    assert not (tmp_path / "long").exists()

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from export_helpers import DISTRICT, WEEK, build_plan
+from export_helpers import DISTRICT, WEEK, build_plan, export_week
 from scheduler.export import export_all
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -26,9 +26,7 @@ USER, PASSWORD = "canbo", "mat-khau-thu"
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clients")
-    plan, data, plan_path = build_plan(tmp)
-    out = tmp / "out"
-    export_all(plan, out)
+    plan, _, _, out = export_week(tmp)
     return plan, out, tmp
 
 
@@ -95,20 +93,38 @@ def _one_event_calendars(cal: icalendar.Calendar) -> list[str]:
     return out
 
 
-def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale, monkeypatch):
+WED_MORNING = {
+    # the Wednesday morning events (05:00-09:00 +07:00) a client in UTC asks the server for
+    "items": [
+        (datetime(2024, 3, 5, 23, 0, tzinfo=timezone.utc), "Tiếp sóng trực tiếp Thời sự sáng VOV1"),
+        (datetime(2024, 3, 5, 23, 30, tzinfo=timezone.utc), "Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà"),
+        (datetime(2024, 3, 5, 23, 35, tzinfo=timezone.utc), "Căn cước công dân gắn chíp: thủ tục và lệ phí"),
+    ],
+    "sessions": [(datetime(2024, 3, 5, 23, 0, tzinfo=timezone.utc), "Buổi sáng: Tiếp sóng VOV1 + 2 tin CCHC")],
+}
+
+
+@pytest.mark.parametrize("detail", ["sessions", "items"])
+def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale, monkeypatch, detail):
     import caldav
 
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     plan, out, _ = exported
-    path = out / "calendars" / WEEK / DISTRICT / "ia-ka.ics"
+    export_all(plan, out, detail)
+    path = out / "calendars" / WEEK / DISTRICT / ("ia-ka.ics" if detail == "sessions" else "ia-ka.items.ics")
     cal = icalendar.Calendar.from_ical(path.read_bytes())
-    expected = sorted((ev["DTSTART"].dt, ev["DTEND"].dt, str(ev["SUMMARY"]), str(ev["UID"])) for ev in cal.walk("VEVENT"))
-    assert len(expected) == sum(p.site_id == "ia-ka" for p in plan.placements)
+    expected = sorted((ev["DTSTART"].dt, ev["DTEND"].dt, str(ev["SUMMARY"]), str(ev["UID"]), len(ev.walk("VALARM")))
+                      for ev in cal.walk("VEVENT"))
+    kinds = [str(ev["X-LOA-KIND"]) for ev in cal.walk("VEVENT")]
+    if detail == "items":
+        assert len(expected) == sum(p.site_id == "ia-ka" for p in plan.placements) + kinds.count("record")
+    else:
+        assert set(kinds) == {"session", "record"} and kinds.count("record") == 1
 
     client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, enable_rfc6764=False, timeout=30)
     principal = client.principal()
-    remote = principal.make_calendar(name=str(cal["X-WR-CALNAME"]), cal_id="ia-ka")
+    remote = principal.make_calendar(name=str(cal["X-WR-CALNAME"]), cal_id=f"ia-ka-{detail}")
     for ics in _one_event_calendars(cal):
         remote.add_event(ics)
 
@@ -119,8 +135,8 @@ def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale,
         (ev,) = obj.icalendar_instance.walk("VEVENT")
         start, end = ev["DTSTART"].dt, ev["DTEND"].dt
         assert start.utcoffset() == timedelta(hours=7)  # aware, local wall clock
-        got.append((start, end, str(ev["SUMMARY"]), str(ev["UID"])))
-    assert sorted(got) == expected
+        got.append((start, end, str(ev["SUMMARY"]), str(ev["UID"]), len(ev.walk("VALARM"))))
+    assert sorted(got) == expected  # every event, its alarm kept by the server
 
     # a narrower server-side query: Wednesday morning only, as a client in UTC asks it
     wed_utc = datetime(2024, 3, 5, 22, 0, tzinfo=timezone.utc)  # = Wed 05:00 +07:00
@@ -128,17 +144,17 @@ def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale,
                             post_filter=False)
     titles = sorted((o.icalendar_instance.walk("VEVENT")[0]["DTSTART"].dt.astimezone(timezone.utc),
                      str(o.icalendar_instance.walk("VEVENT")[0]["SUMMARY"])) for o in morning)
-    assert titles == [
-        (datetime(2024, 3, 5, 23, 0, tzinfo=timezone.utc), "Thời sự sáng VOV1"),
-        (datetime(2024, 3, 5, 23, 30, tzinfo=timezone.utc), "Dịch vụ công trực tuyến: hướng dẫn nộp hồ sơ ở nhà"),
-        (datetime(2024, 3, 5, 23, 35, tzinfo=timezone.utc), "Căn cước công dân gắn chíp: thủ tục và lệ phí"),
-    ]
+    assert titles == WED_MORNING[detail]
 
 
-
-def test_radicale_marks_a_dropped_placement_cancelled_after_a_re_upload(radicale, tmp_path, monkeypatch):
+@pytest.mark.parametrize("detail, item_id, kind", [("items", "khai-sinh-jrai", "segment"),
+                                                   ("sessions", "khai-sinh-jrai", "session")])
+def test_radicale_marks_a_dropped_event_cancelled_after_a_re_upload(radicale, tmp_path, monkeypatch, detail,
+                                                                    item_id, kind):
     """Upload a site calendar, re-plan without one placement, export over it and upload again:
-    the server keeps the event under its UID, now STATUS:CANCELLED with SEQUENCE 1."""
+    the server keeps the event under its UID, now STATUS:CANCELLED with SEQUENCE 1. At the
+    sessions level, dropping Tuesday evening's item leaves a session of the relay alone: the
+    session keeps its UID and is updated (SEQUENCE 1), nothing is cancelled."""
     import dataclasses
 
     import caldav
@@ -147,16 +163,17 @@ def test_radicale_marks_a_dropped_placement_cancelled_after_a_re_upload(radicale
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     plan, _, _ = build_plan(tmp_path)
     out = tmp_path / "out"
-    export_all(plan, out)
-    path = out / "calendars" / WEEK / DISTRICT / "ia-ka.ics"
+    export_all(plan, out, detail)
+    path = out / "calendars" / WEEK / DISTRICT / ("ia-ka.ics" if detail == "sessions" else "ia-ka.items.ics")
     client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, enable_rfc6764=False, timeout=30)
     first = icalendar.Calendar.from_ical(path.read_bytes())
-    remote = client.principal().make_calendar(name=str(first["X-WR-CALNAME"]), cal_id="ia-ka-cancel")
+    remote = client.principal().make_calendar(name=str(first["X-WR-CALNAME"]), cal_id=f"ia-ka-cancel-{detail}")
     for ics in _one_event_calendars(first):
         remote.add_event(ics, increase_seqno=False)  # caldav 3.x would otherwise bump SEQUENCE on every save
 
-    dropped = next(p for p in plan.placements if p.site_id == "ia-ka" and p.item_id == "khai-sinh-jrai")
-    export_all(dataclasses.replace(plan, placements=tuple(p for p in plan.placements if p != dropped)), out)
+    dropped = next(p for p in plan.placements if p.site_id == "ia-ka" and p.item_id == item_id
+                   and p.start.date().isoformat() == "2024-03-05")
+    export_all(dataclasses.replace(plan, placements=tuple(p for p in plan.placements if p != dropped)), out, detail)
     for ics in _one_event_calendars(icalendar.Calendar.from_ical(path.read_bytes())):
         remote.add_event(ics, increase_seqno=False)  # same UID: the server updates the stored event
 
@@ -164,11 +181,18 @@ def test_radicale_marks_a_dropped_placement_cancelled_after_a_re_upload(radicale
     found = remote.search(start=monday, end=monday + timedelta(days=7), event=True, expand=False, post_filter=False)
     events = [obj.icalendar_instance.walk("VEVENT")[0] for obj in found]
     assert len(events) == len(first.walk("VEVENT"))  # updated in place, nothing duplicated
-    cancelled = [ev for ev in events if str(ev["STATUS"]) == "CANCELLED"]
-    assert len(cancelled) == 1
-    (ev,) = cancelled
-    assert int(ev["SEQUENCE"]) == 1 and str(ev["X-LOA-ITEM"]) == "khai-sinh-jrai"
-    assert ev["DTSTART"].dt == dropped.start.replace(tzinfo=TZ)
+    changed = [ev for ev in events if int(ev["SEQUENCE"]) == 1]
+    assert len(changed) == 1
+    (ev,) = changed
+    assert str(ev["X-LOA-KIND"]) == kind
+    if detail == "items":
+        assert str(ev["STATUS"]) == "CANCELLED" and str(ev["X-LOA-ITEM"]) == item_id
+        assert ev["DTSTART"].dt == dropped.start.replace(tzinfo=TZ)
+    else:
+        assert str(ev["STATUS"]) == "CONFIRMED"
+        assert str(ev["SUMMARY"]) == "Buổi chiều: Tiếp sóng Đài PT-TH Gia Lai"
+        assert ev["DTEND"].dt == datetime(2024, 3, 5, 18, 20, tzinfo=TZ)
+        assert "Đăng ký khai sinh" not in str(ev["DESCRIPTION"])
 
 
 def _manifest_files(manifest: Path) -> list[Path]:

@@ -200,3 +200,65 @@ def test_blackout_at_one_sync_group_member_excuses_the_relay_at_both():
     assert site_kpis["mandatory_relays_due"].to_dict() == {"s1": 6, "s2": 6}  # not on Wednesday
     assert site_kpis["mandatory_relays_pct"].to_dict() == {"s1": 100, "s2": 100}
     assert site_kpis["required_met_pct"].to_dict() == {"s1": 100, "s2": 100}
+
+
+# --------------------------------------------------------------------------- people reached, topics, relays
+
+
+def test_people_reached_at_least_once_by_hand():
+    """1 - prod(1 - a_i): s1 hears plays of 400, 300, 500 and 200 of its 2,000 people."""
+    from scheduler.export.coverage import people_reached
+
+    assert people_reached(2000, [400, 300, 500, 200]) == pytest.approx(2000 * (1 - 0.8 * 0.85 * 0.75 * 0.9))
+    assert people_reached(2000, [700]) == pytest.approx(700)  # one play: its expected listeners
+    assert people_reached(2000, [1500, 1500, 1500]) < 2000  # never above the population
+    assert people_reached(2000, [2500]) == 2000 and people_reached(0, [10]) == 0 and people_reached(10, []) == 0
+
+
+def test_listener_figures_are_whole_people(frames):
+    for level in ("site", "district", "province"):
+        for key in ("listener_plays", "people_reached"):
+            assert str(frames[level][key].dtype) == "int64", (level, key)
+    s1 = _row(frames["site"], "site_id", "s1")
+    assert s1["people_reached"] == round(2000 * (1 - 0.8 * 0.85 * 0.75 * 0.9)) == 1082
+    assert s1["people_reached_pct"] == pytest.approx(54.1)
+    (prov,) = frames["province"].to_dict("records")
+    # a person lives at one site: the province adds the sites up
+    assert prov["people_reached"] == sum(frames["site"]["people_reached"]) == 1082 + 426 + 1200  # s2: 100, 150, 250
+
+
+def test_people_reached_per_topic_and_per_segment(frames):
+    topics = frames["topic"].set_index("topic_code")
+    assert list(topics.index) == [f"II.{n}" for n in range(1, 11)]  # every content area, aired or not
+    assert topics.loc["II.1", "topic_name"].startswith("Tầm quan trọng, mục tiêu của CCHC")
+    # g1 (II.1): s1 plays of 400 and 500 of 2,000, s2 of 100 and 150 of 1,000
+    assert topics.loc["II.1", "people_reached"] == round(2000 * (1 - 0.8 * 0.75) + 1000 * (1 - 0.9 * 0.85)) == 1035
+    assert (topics.loc["II.1", "par_plays"], topics.loc["II.1", "sites_aired"]) == (4, 2)
+    assert topics.loc["II.6", "people_reached"] == 300 + 250 + 1200  # one play per site: its listeners
+    assert topics.loc["II.9", "people_reached"] == 200
+    assert topics.loc["II.2", "par_plays"] == 0 and topics.loc["II.2", "people_reached"] == 0
+    segments = frames["segment"].set_index("segment_id")
+    assert list(segments.index) == ["g1", "g2", "g3"]
+    assert segments.loc["g2", "listener_plays"] == 1750 and segments.loc["g2", "topic_code"] == "II.6"
+
+
+def test_relay_coverage_per_source(frames):
+    """r1 (VOV1) is due Mon-Wed at s1 (Tuesday's cut short) and Monday at s2; r2 (VTV1, optional)
+    Friday at s3."""
+    relays = frames["relay"]
+    rows = {(r["district_id"], r["source"]): (r["relays_due"], r["relays_aired"], r["relays_pct"])
+            for r in relays.to_dict("records")}
+    assert rows == {("d1", "VOV1"): (4, 3, 75.0), ("d2", "VTV1"): (1, 1, 100.0),
+                    ("", "VOV1"): (4, 3, 75.0), ("", "VTV1"): (1, 1, 100.0)}
+    assert relays[relays["district_id"] == ""]["district"].tolist() == ["Gia Lai", "Gia Lai"]
+    assert _row(frames["site"], "site_id", "s1")["relay_pct_VOV1"] == pytest.approx(66.7)
+    assert _row(frames["district"], "district_id", "d1")["relay_pct_VOV1"] == 75
+    assert math.isnan(_row(frames["district"], "district_id", "d1")["relay_pct_VTV1"])  # not carried there
+    (prov,) = frames["province"].to_dict("records")
+    assert (prov["relay_pct_VOV1"], prov["relay_pct_VTV1"]) == (75, 100)
+
+
+def test_technical_figures_are_a_table_of_their_own(frames):
+    tech = frames["technical"].set_index("district_id")
+    assert tech.loc["d1", "status"] == "1 OPTIMAL" and tech.loc["d2", "gap_pct"] == 10
+    assert (tech.loc["d2", "objective"], tech.loc["d2", "bound"]) == (90, 100)

@@ -17,7 +17,8 @@ from scheduler.domain import week_days
 from scheduler.errors import ExportError
 from scheduler.export import export_all
 
-JSON_FIELDS = {"start", "end", "kind", "id", "title", "source", "language", "topic", "audio", "duration_s", "sha256"}
+JSON_FIELDS = {"start", "end", "kind", "mode", "record_at", "id", "title", "source", "language", "topic", "audio",
+               "duration_s", "sha256"}
 
 
 
@@ -93,6 +94,43 @@ def test_m3u8_lists_recorded_items_relative_to_itself_and_relays_as_url_or_comme
     # the relay without a stream is a comment with its time and source
     assert "# RELAY 18:00-18:20 Đài PT-TH Gia Lai Thời sự Gia Lai — Đài PT-TH tỉnh" in lines
     assert "\r" not in text
+    # each session opens with a comment naming it
+    assert [ln for ln in lines if ln.startswith("# SESSION")] == [
+        "# SESSION 06:00-06:36 Buổi sáng: Tiếp sóng VOV1 + 2 tin CCHC",
+        "# SESSION 11:00-11:01 Buổi trưa: 1 tin CCHC",
+        "# SESSION 18:00-18:26 Buổi chiều: Tiếp sóng Đài PT-TH Gia Lai + 1 tin CCHC"]
+
+
+def test_a_deferred_relay_aired_late_is_recorded_and_never_played_from_the_stream(exported):
+    """Thursday's provincial news airs at 18:05, 5 minutes after its source time: a recording."""
+    plan, _, _, out, _ = exported
+    folder = _manifest_dir(out, "ia-ka")
+    doc = json.loads((folder / "2024-03-07.json").read_text(encoding="utf-8"))
+    modes = {(r["id"], r["start"][11:16]): (r["mode"], r["record_at"]) for r in doc["items"]}
+    assert modes[("vov1-thoi-su", "06:00")] == ("live", None)
+    assert modes[("dich-vu-cong", "06:30")] == ("file", None)
+    assert modes[("gl-thoi-su", "18:05")] == ("recorded", "2024-03-07T18:00:00+07:00")
+    # the same deferred relay at its source time (Wednesday) is relayed live
+    wed = json.loads((folder / "2024-03-06.json").read_text(encoding="utf-8"))
+    assert [(r["mode"], r["record_at"]) for r in wed["items"] if r["id"] == "gl-thoi-su"] == [("live", None)]
+    lines = (folder / "2024-03-07.m3u8").read_text(encoding="utf-8").splitlines()
+    assert "# RECORDED 18:05-18:25 Đài PT-TH Gia Lai Thời sự Gia Lai — Đài PT-TH tỉnh (record at 18:00)" in lines
+    assert not any(ln.startswith("# RELAY 18:05") for ln in lines)
+
+
+def test_json_lists_sessions_and_the_files_to_start_after_a_relay(exported):
+    _, _, _, out, _ = exported
+    doc = json.loads((_manifest_dir(out, "ia-ka") / "2024-03-07.json").read_text(encoding="utf-8"))
+    assert doc["sessions"] == [
+        {"start": "2024-03-07T06:00:00+07:00", "end": "2024-03-07T06:31:00+07:00", "daypart": "sáng",
+         "title": "Buổi sáng: Tiếp sóng VOV1 + 1 tin CCHC",
+         "files": [{"name": "ia-ka_2024-03-07_0630", "start": "2024-03-07T06:30:00+07:00",
+                    "after_relay": "vov1-thoi-su"}]},
+        {"start": "2024-03-07T18:05:00+07:00", "end": "2024-03-07T18:31:00+07:00", "daypart": "chiều",
+         "title": "Buổi chiều: Phát lại Đài PT-TH Gia Lai (ghi lúc 18:00) + 1 tin CCHC",
+         "files": [{"name": "ia-ka_2024-03-07_1830", "start": "2024-03-07T18:30:00+07:00",
+                    "after_relay": "gl-thoi-su"}]},
+    ]
 
 
 def test_missing_audio_names_the_file_and_writes_nothing(tmp_path):
@@ -136,8 +174,15 @@ def test_cli_export_rewrites_calendars_and_manifests_from_a_saved_plan(tmp_path)
     result = CliRunner().invoke(main, ["export", "--plan", str(plan_path), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
-    assert counts["calendars"] == 3 and counts["events"] == len(plan.placements) and counts["manifests"] == 14
+    assert counts["calendars"] == 3 and counts["manifests"] == 14 and counts["detail"] == "sessions"
     assert (out / "calendars" / WEEK / "chu-pah" / "ia-ka.ics").is_file()
+    assert not (out / "calendars" / WEEK / "chu-pah" / "ia-ka.items.ics").exists()
+    result = CliRunner().invoke(main, ["export", "--plan", str(plan_path), "--out", str(out), "--json",
+                                       "--detail", "items"])
+    assert result.exit_code == 0, result.output
+    recorded = 2  # Thursday's late provincial news at both sites: its recording is an event too
+    assert json.loads(result.output)["events"] == len(plan.placements) + recorded
+    assert (out / "calendars" / WEEK / "chu-pah" / "ia-ka.items.ics").is_file()
     assert (out / "audio_manifests" / WEEK / "nghia-hung" / "2024-03-10.m3u8").is_file()
     assert not (out / "audio_manifests" / WEEK / "plan.json").exists()  # plan.json stays where it is
 

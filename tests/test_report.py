@@ -73,7 +73,8 @@ def _placements(plan, district_id: str, kind: str | None = None) -> list:
 def test_report_files_are_all_there(plan, report_dir):
     assert districts_of(plan) == [("chu-se", "Chư Sê"), ("krong-pa", "Krông Pa")]
     names = {p.name for p in report_dir.iterdir()}
-    assert names == {"kpi_site.csv", "kpi_district.csv", "kpi_province.csv", "kpi.xlsx", "index.html",
+    assert names == {"kpi_site.csv", "kpi_district.csv", "kpi_province.csv", "kpi_topic.csv", "kpi_segment.csv",
+                     "kpi_relay.csv", "kpi_technical.csv", "kpi.xlsx", "index.html",
                      "district_chu-se.html", "district_krong-pa.html", "listener_plays_by_district.png",
                      f"availability_{default_chart_site(plan)}.png"}
     index = (report_dir / "index.html").read_text(encoding="utf-8")
@@ -111,14 +112,22 @@ def test_xlsx_sheets_columns_and_frozen_header(plan, report_dir):
     from openpyxl import load_workbook
 
     wb = load_workbook(report_dir / "kpi.xlsx")
-    assert wb.sheetnames == ["Đài", "Huyện", "Tỉnh"]
+    assert wb.sheetnames == ["Đài", "Huyện", "Tỉnh", "Nội dung", "Bài phát", "Tiếp sóng", "Kỹ thuật"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert all(c.font.bold for c in ws[1])
         assert ws.column_dimensions["A"].width > 8
     sheets = pd.read_excel(report_dir / "kpi.xlsx", sheet_name=None)
     assert list(sheets["Huyện"]["Huyện"]) == ["Chư Sê", "Krông Pa"]
-    assert {"Lượt phát CCHC", "Khoảng cách tối ưu (%)", "Chủ đề đã phủ (trên 10)"} <= set(sheets["Tỉnh"].columns)
+    assert {"Lượt phát CCHC", "Số nội dung (mục II) đã phát, trên 10",
+            "Số người nghe ít nhất 1 lần (ước tính)"} <= set(sheets["Tỉnh"].columns)
+    # the solver's gap is for planners: its own sheet, not the headline tables
+    for sheet in ("Đài", "Huyện", "Tỉnh"):
+        assert "Khoảng cách tối ưu (%)" not in sheets[sheet].columns
+    assert list(sheets["Kỹ thuật"]["Huyện"]) == ["Chư Sê", "Krông Pa"]
+    assert "Khoảng cách tối ưu (%)" in sheets["Kỹ thuật"].columns
+    assert list(sheets["Nội dung"]["Mục"]) == [f"II.{n}" for n in range(1, 11)]
+    assert set(sheets["Tiếp sóng"]["Nguồn"]) == {"VOV1", "VOV4", "VTV1"}  # the relays of tests/fixtures/tiny
     assert sheets["Tỉnh"]["Lượt phát CCHC"].tolist() == [sum(p.kind == "segment" for p in plan.placements)]
     assert sheets["Tỉnh"]["Tỉnh"].tolist() == ["Gia Lai"]
 
@@ -146,6 +155,19 @@ def test_english_report_and_chosen_chart_site(plan, tmp_path):
 
 
 # --------------------------------------------------------------------------- HTML
+
+
+def test_index_has_topics_relays_and_a_technical_section_last(plan, report_dir):
+    index = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert "Báo cáo tuyên truyền CCHC — Tỉnh Gia Lai — Tuần 10 (04–10/3/2024)" in index  # the root's kind
+    topics, relays, technical = (index.index(t) for t in (
+        "Theo nội dung tuyên truyền", "Tiếp sóng theo nguồn", "Thông tin kỹ thuật (cho người lập kế hoạch)"))
+    assert topics < relays < technical
+    assert index.count("Khoảng cách tối ưu (%)") == 1 and index.index("Khoảng cách tối ưu (%)") > technical
+    assert "II.9" in index and "Địa chỉ, đường dây nóng" in index
+    district = (report_dir / "district_chu-se.html").read_text(encoding="utf-8")
+    assert "Khoảng cách tối ưu" not in district and "Số người nghe ít nhất 1 lần" in district
+    assert "Tuần 10 (04–10/3/2024)" in district
 
 
 def test_html_is_self_contained_and_prints_a4_landscape(plan, report_dir):

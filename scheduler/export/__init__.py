@@ -1,5 +1,9 @@
 """Exporters: calendars and manifests of a solved WeekPlan (they read the plan, never the solver).
 
+Calendars come at two levels of detail (`ical.DETAILS`): one event per session for the operator
+(`<site>.ics`, the default) or one per item for automation (`<site>.items.ics`); each level has
+its own files, so each keeps its own SEQUENCE and CANCELLED history across re-exports.
+
 `export_all(plan, out)` validates everything first (every audio file probed and checksummed,
 every previous calendar readable), builds every file in memory, and writes them as one
 transaction (`fsutil.OutputRun`): staged beside the live folders, then switched in. A bad input,
@@ -7,6 +11,7 @@ a full disk or a kill at any moment therefore leaves the previous outputs byte f
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +22,18 @@ from ..fsutil import OutputRun, is_inside
 from . import audio, ical, manifest
 from .levels import is_province, unit_title
 
-__all__ = ["ExportSummary", "export_all", "output_folders", "plan_outputs", "site_calendar_path",
-           "district_calendar_path"]
+__all__ = ["ExportSummary", "bundle_folder", "export_all", "output_folders", "plan_outputs",
+           "site_calendar_path", "district_calendar_path"]
 
 
 def output_folders(week: str) -> tuple[str, str]:
     """The folders under --out that one week's run owns and switches as a whole."""
     return (f"calendars/{week}", f"audio_manifests/{week}")
+
+
+def bundle_folder(week: str) -> str:
+    """The folder under --out of one week's bundles (`loa export --bundle`), switched as a whole."""
+    return f"bundles/{week}"
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class ExportSummary:
     seconds: float
     paths: tuple[Path, ...] = field(default=(), repr=False)
     cancelled: int = 0  # STATUS:CANCELLED VEVENTs in the site calendars (dropped since the previous export)
+    detail: str = "sessions"  # calendar level: sessions or items
 
     def event_counts(self) -> str:
         """'N events' or 'N events, M cancelled'."""
@@ -45,20 +56,24 @@ class ExportSummary:
                 f"{self.audio_files} audio files probed, {len(self.paths)} files in {self.seconds:.2f} s")
 
     def as_dict(self) -> dict:
-        return {"calendars": self.calendars, "events": self.events, "cancelled": self.cancelled,
-                "manifests": self.manifests,
+        return {"calendars": self.calendars, "detail": self.detail, "events": self.events,
+                "cancelled": self.cancelled, "manifests": self.manifests,
                 "audio_files": self.audio_files, "files": len(self.paths), "seconds": round(self.seconds, 3)}
 
 
-def site_calendar_path(plan: WeekPlan, out: Path, site_id: str) -> Path:
+def _ics_name(stem: str, detail: str) -> str:
+    return f"{stem}.ics" if ical.check_detail(detail) == "sessions" else f"{stem}.{detail}.ics"
+
+
+def site_calendar_path(plan: WeekPlan, out: Path, site_id: str, detail: str = "sessions") -> Path:
     site = plan.site(site_id)
-    return Path(out) / "calendars" / plan.week / site.district_id / f"{site.id}.ics"
+    return Path(out) / "calendars" / plan.week / site.district_id / _ics_name(site.id, detail)
 
 
-def district_calendar_path(plan: WeekPlan, out: Path, district_id: str) -> Path:
+def district_calendar_path(plan: WeekPlan, out: Path, district_id: str, detail: str = "sessions") -> Path:
     """The calendar of a reporting unit (a district or a group); sites that report straight to
     the province have none: it would only repeat their own calendars."""
-    return Path(out) / "calendars" / plan.week / f"{district_id}.ics"
+    return Path(out) / "calendars" / plan.week / _ics_name(district_id, detail)
 
 
 def _check_plan(plan: WeekPlan) -> None:
@@ -95,10 +110,11 @@ def _check_audio_unchanged(plan: WeekPlan, infos: dict) -> None:
                           + "\n".join(f"  - {c}" for c in sorted(changed)) + "\nnothing was written")
 
 
-def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSummary]:
+def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions") -> tuple[dict[Path, bytes], ExportSummary]:
     """Every output file as {path: bytes}, nothing written; raises ExportError on any bad input."""
     t0 = time.perf_counter()
     out = Path(out)
+    ical.check_detail(detail)
     _check_plan(plan)
     outside = sorted({i.audio for i in plan.items if i.audio and not is_inside(audio.audio_path(plan, i.audio),
                                                                                plan.dataset_root)})
@@ -122,26 +138,25 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
     district_events: dict[str, dict] = {}
     district_gone: dict[str, dict] = {}
     for site in sorted(plan.sites, key=lambda s: s.id):
-        path = site_calendar_path(plan, out, site.id)
+        path = site_calendar_path(plan, out, site.id, detail)
         previous = ical.read_previous(path)
-        evs = ical.build_events(plan, by_site.get(site.id, []), previous)
-        gone = ical.cancelled_events(plan, previous, (str(ev["uid"]) for ev in evs.values()))
+        evs = ical.build_events(plan, by_site.get(site.id, []), previous, detail)
+        gone = ical.cancelled_events(plan, previous, evs)
         events += len(evs)
         cancelled += len(gone)
-        files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site), evs, gone))
+        files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone))
         if is_province(plan, site):
             continue
         district_events.setdefault(site.district_id, {}).update(evs)
         district_gone.setdefault(site.district_id, {}).update(gone)
     for district_id in sorted(district_events):
         name = next(unit_title(s) for s in plan.sites if s.district_id == district_id)
-        path = district_calendar_path(plan, out, district_id)
+        path = district_calendar_path(plan, out, district_id, detail)
         evs = district_events[district_id]
-        active = {str(ev["uid"]) for ev in evs.values()}
         # the sites' cancellations, plus what only the district file still holds (a site left the plan)
-        gone = ical.cancelled_events(plan, ical.read_previous(path), active | set(district_gone[district_id]))
+        gone = ical.cancelled_events(plan, ical.read_previous(path), set(evs) | set(district_gone[district_id]))
         gone.update(district_gone[district_id])
-        cal = ical.assemble(plan, ical.district_calendar_name(plan, name), evs, gone)
+        cal = ical.assemble(plan, ical.district_calendar_name(plan, name, detail), evs, gone)
         files[path] = ical.to_bytes(cal)
     calendars = len(files)
     manifests = 0
@@ -152,25 +167,25 @@ def plan_outputs(plan: WeekPlan, out: Path) -> tuple[dict[Path, bytes], ExportSu
             manifests += 1
     summary = ExportSummary(calendars=calendars, events=events, manifests=manifests,
                             audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files),
-                            cancelled=cancelled)
+                            cancelled=cancelled, detail=detail)
     return files, summary
 
 
-def export_all(plan: WeekPlan, out: Path, run: OutputRun | None = None) -> ExportSummary:
+def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputRun | None = None) -> ExportSummary:
     """Write calendars/<week>/... and audio_manifests/<week>/<site>/<date>.{m3u8,json} under `out`.
 
-    Without `run`, the export is its own transaction (lock, staging, switch). With one (`loa
-    plan` passes the run that also holds plan.json) the files are only staged in it, and the
-    caller commits. plan.json is not written here.
+    `detail` is the calendars' level: 'sessions' (one event per session, `<site>.ics`) or 'items'
+    (one per placement, `<site>.items.ics`). Without `run`, the export is its own transaction
+    (lock, staging, switch). With one (`loa plan` passes the run that also holds plan.json) the
+    files are only staged in it, and the caller commits. plan.json is not written here.
     """
+    ical.check_detail(detail)
     if run is None:
         with OutputRun(out, output_folders(plan.week)) as own:
-            summary = export_all(plan, out, own)
+            summary = export_all(plan, out, detail, run=own)
             own.commit()
         return summary
     t0 = time.perf_counter()
-    files, summary = plan_outputs(plan, out)
+    files, summary = plan_outputs(plan, out, detail)
     run.write_many(files)
-    return ExportSummary(calendars=summary.calendars, events=summary.events, manifests=summary.manifests,
-                         audio_files=summary.audio_files, seconds=time.perf_counter() - t0, paths=summary.paths,
-                         cancelled=summary.cancelled)
+    return dataclasses.replace(summary, seconds=time.perf_counter() - t0)

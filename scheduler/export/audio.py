@@ -18,7 +18,7 @@ from ..audioprobe import AudioInfo, ProbeError
 from ..domain import Placement, WeekPlan, week_days
 from ..errors import DataError, ExportError, Problem
 from ..fsutil import is_inside, write_all_or_nothing
-from ..rules import split_sessions
+from .sessions import day_sessions
 
 PEAK_CEILING_DBFS = -1.0  # loudness matching never pushes a peak above this (no clipping)
 RENDER_FORMATS = ("mp3", "ogg", "wav")
@@ -92,16 +92,21 @@ def render_session_files(
     fmt: str = "mp3",
     session_gap_minutes: int | None = None,
 ) -> dict[Path, bytes]:
-    """One audio file per session of `day` at `site_id`: its recorded segments in air order.
+    """One audio file per file part of each session of `day` at `site_id` (`sessions.Session.parts`).
 
     A session is a run of placements less than `session_gap_minutes` apart (default: the site's
-    session_gap_minutes in the plan, the gap the planner kept). Relays are live
-    programmes with no file: they are skipped (a session of relays only yields no file). Each
+    session_gap_minutes in the plan, the gap the planner kept). Relays have no file: a live relay
+    is taken from the receiver, a recorded one from the operator's own recording. So a session's
+    segments are cut at its relays: each run of segments between relays is one file, named
+    `<site>_<YYYY-MM-DD>_<HHMM>.<fmt>` by the start of its first segment. A file after a relay
+    therefore starts when the relay ends, and a file started at the time in its name can never
+    play over the news: a file longer than its slot (too long a `gap_ms`) is refused. Each
     segment is gain-matched to `target_dbfs` (RMS), never beyond a -1 dBFS peak, and segments
-    are separated by `gap_ms` of silence. Files are `<site>_<YYYY-MM-DD>_<HHMM>.<fmt>` in
-    `out_dir`, as {path: bytes}: nothing is written here.
+    are separated by `gap_ms` of silence. Files go in `out_dir`, as {path: bytes}: nothing is
+    written here (`render_sessions` writes a day's files all or none).
     """
     from pydub import AudioSegment
+
 
     if fmt not in RENDER_FORMATS:
         raise ExportError(f"unknown audio format {fmt!r}; expected one of {', '.join(RENDER_FORMATS)}")
@@ -113,31 +118,29 @@ def render_session_files(
         raise ExportError(f"{day} is not in the plan's week {plan.week}")
     if fmt != "wav" and shutil.which("ffmpeg") is None:
         raise ExportError(f"rendering {fmt} needs ffmpeg (apt-get install ffmpeg)")
-    items = {(i.kind, i.id): i for i in plan.items}
     rendered: list[tuple[Path, object]] = []
-    if session_gap_minutes is None:
-        session_gap_minutes = plan.site(site_id).rules.session_gap_minutes
-    for session in split_sessions(day_placements(plan, site_id, day), session_gap_minutes):
+    sessions = day_sessions(plan, plan.site(site_id), day_placements(plan, site_id, day),
+                            gap_minutes=session_gap_minutes)
+    for part in (part for session in sessions for part in session.parts):
         segs = []
-        for p in session:
-            if p.kind != "segment":
-                continue
-            item = items.get((p.kind, p.item_id))
-            if item is None or not item.audio:
-                raise ExportError(f"segment {p.item_id!r} at {site_id} has no audio file in the plan")
-            path = audio_path(plan, item.audio)
+        for e in part.entries:
+            if not e.item.audio:
+                raise ExportError(f"segment {e.item.id!r} at {site_id} has no audio file in the plan")
+            path = audio_path(plan, e.item.audio)
             if not is_inside(path, plan.dataset_root):
-                raise ExportError(f"{item.audio}: audio outside the dataset folder (a symbolic link leads out)")
+                raise ExportError(f"{e.item.audio}: audio outside the dataset folder (a symbolic link leads out)")
             probe(path)  # same checks (missing, undecodable, silent) as the manifests
             with _as_export_error():
                 segs.append(_match_loudness(audioprobe.decode(path), target_dbfs))
-        if not segs:
-            continue
         out = segs[0]
         for seg in segs[1:]:
             out = out + AudioSegment.silent(duration=gap_ms, frame_rate=out.frame_rate) + seg
-        name = f"{site_id}_{day.isoformat()}_{session[0].start.strftime('%H%M')}.{fmt}"
-        rendered.append((Path(out_dir) / name, out))
+        slot_ms = (part.end - part.start).total_seconds() * 1000
+        if len(out) > slot_ms:
+            raise ExportError(
+                f"{part.name}: {len(out) / 1000:.1f} s of audio do not fit the {slot_ms / 1000:.0f} s planned from "
+                f"{part.start:%H:%M} to {part.end:%H:%M}; use a shorter --gap-ms (now {gap_ms} ms)")
+        rendered.append((Path(out_dir) / f"{part.name}.{fmt}", out))
     files = {}
     for path, seg in rendered:
         buf = io.BytesIO()

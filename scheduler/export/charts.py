@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
-from .i18n import day_name, label, language_name, number
+from .i18n import day_name, label, language_name, number, topic_code, week_title
 from .kpis import TEXT_COLUMNS, producers
 from .levels import page_words, producer_title, titled, unit_title, words
 
@@ -27,7 +27,7 @@ TOPIC_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#b8860b", "#bcbd22", "#17becf")
 HEAT_STOPS = ((0.0, (255, 255, 229)), (0.25, (254, 227, 145)), (0.5, (254, 153, 41)),
               (0.75, (217, 95, 14)), (1.0, (153, 52, 4)))  # YlOrBr
-INDEX_COLUMNS = ("sites", "population", "par_plays", "par_minutes", "listener_plays", "listener_plays_per_1000",
+INDEX_COLUMNS = ("sites", "population", "par_plays", "par_minutes", "listener_plays", "people_reached",
                  "required_met_pct", "mandatory_relays_pct", "topics_covered")
 
 Items = dict[tuple[str, str], PlanItem]
@@ -43,15 +43,20 @@ def _env() -> Environment:
 
 
 @cache
-def _css() -> Markup:
-    """The stylesheet, inlined as it is (our own file, not plan data)."""
+def _css(name: str = "report.css") -> Markup:
+    """A stylesheet of the package, inlined as it is (our own file, not plan data)."""
     env = _env()
-    return Markup(env.loader.get_source(env, "report.css")[0])
+    return Markup(env.loader.get_source(env, name)[0])
 
 
-def _render(template: str, lang: str, level_words: dict | None = None, **context) -> str:
+def render(template: str, lang: str, stylesheet: str = "report.css", level_words: dict | None = None,
+           **context) -> str:
+    """A page of the package's templates with the stylesheet inlined and the words of `lang`;
+    `level_words` (`levels.words`) name the reporting unit and the province as the data does."""
     return _env().get_template(template).render(
-        lang=lang, css=_css(), t=lambda key: label(key, lang, level_words), num=lambda v: number(v, lang), **context)
+        lang=lang, css=_css(stylesheet), t=lambda key: label(key, lang, level_words), num=lambda v: number(v, lang),
+        **context)
+
 
 
 # --------------------------------------------------------------------------- colours and words
@@ -87,7 +92,7 @@ def _block_title(items: Items, p: Placement, lang: str) -> str:
     title = item.title if item else p.item_id
     extra = ""
     if item is not None:
-        extra = f" · {item.source}" if p.kind == "relay" else f" · {label('topic', lang)} {item.topic}"
+        extra = f" · {item.source}" if p.kind == "relay" else f" · {topic_code(item.topic)}"
         extra += f" · {language_name(item.language, lang)}"
         if p.kind == "segment" and producer_title(item):
             extra += f" · {label('producer', lang)}: {producer_title(item)}"
@@ -116,7 +121,7 @@ def _legend(plan: WeekPlan, lang: str) -> list[tuple[str, str]]:
     entries = [(RELAY_COLOUR, label("relay", lang))]
     if any(i.kind == "relay" and not i.mandatory for i in plan.items):
         entries.append((OPTIONAL_RELAY_COLOUR, label("optional_relay", lang)))
-    return entries + [(topic_colour(n), f"{label('topic', lang)} {n}") for n in topics]
+    return entries + [(topic_colour(n), f"{label('topic', lang)} {topic_code(n)}") for n in topics]
 
 
 def _grid(plan: WeekPlan, placements: list[Placement], items: Items, lang: str, t0: int, t1: int) -> dict:
@@ -209,12 +214,12 @@ def district_html(plan: WeekPlan, district_id: str, raw: dict[str, pd.DataFrame]
         views.append({"id": s.id, "name": s.name, "grid": _grid(plan, placements, items, lang, t0, t1),
                       "heat": _heatmap(plan, s, placements, items, lang),
                       "agenda": _agenda(plan, placements, items, lang)})
-    return _render("district.html.j2", lang, level_words,
-                   title=f"{label('report', lang)} — {dname} — {label('week', lang)} {plan.week}",
-                   district=dname, week=plan.week, columns=columns,
-                   keys=[c for c in raw["site"].columns if c not in TEXT_COLUMNS],
-                   legend=_legend(plan, lang), sites=views, chart_png=chart_png,
-                   producers=_producer_rows(plan, {s.id for s in sites}, lang))
+    return render("district.html.j2", lang, level_words=level_words,
+                  title=f"{label('report', lang)} — {dname} — {week_title(plan.week, lang)}",
+                  district=dname, week=week_title(plan.week, lang), columns=columns,
+                  keys=[c for c in raw["site"].columns if c not in TEXT_COLUMNS],
+                  legend=_legend(plan, lang), sites=views, chart_png=chart_png,
+                  producers=_producer_rows(plan, {s.id for s in sites}, lang))
 
 
 def _producer_rows(plan: WeekPlan, site_ids: set[str] | None, lang: str) -> list[dict]:
@@ -225,19 +230,29 @@ def _producer_rows(plan: WeekPlan, site_ids: set[str] | None, lang: str) -> list
 
 def index_html(plan: WeekPlan, raw: dict[str, pd.DataFrame], pages: list[tuple[str, str, str]],
                listeners_png: bytes, lang: str = "vi") -> str:
-    """The province's KPIs and one line per district page `(district id, name, file name)`."""
+    """The province's KPIs, one line per district page `(district id, name, file name)`, the
+    tables by topic and by relay source, and a technical section for planners (`raw` may hold
+    'topic', 'relay' and 'technical' frames, as `kpis` gives them)."""
     prov = raw["province"].to_dict("records")
     drows = {r["district_id"]: r for r in raw["district"].to_dict("records")}
     name = prov[0]["province"] if prov else plan.province or plan.dataset_name
     name = titled(plan.province_kind, name)
-    return _render("index.html.j2", lang, words(plan, lang),
-                   title=f"{label('report', lang)} — {name} — {label('week', lang)} {plan.week}",
-                   province=prov[0] if prov else None, province_name=name,
-                   keys=[c for c in raw["province"].columns if c not in TEXT_COLUMNS],
-                   columns=INDEX_COLUMNS, listeners_png=listeners_png,
-                   districts=[{"file": f, "name": titled(drows.get(did, {}).get("district_kind", ""), n),
-                               "row": drows.get(did, {})} for did, n, f in pages],
-                   producers=_producer_rows(plan, None, lang))
+
+    def table(key: str) -> dict | None:
+        frame = raw.get(key)
+        if frame is None:
+            return None
+        return {"columns": [c for c in frame.columns if c != "district_id"], "rows": frame.to_dict("records")}
+
+    return render("index.html.j2", lang, level_words=words(plan, lang),
+                  title=f"{label('report', lang)} — {name} — {week_title(plan.week, lang)}",
+                  province=prov[0] if prov else None, province_name=name,
+                  keys=[c for c in raw["province"].columns if c not in TEXT_COLUMNS],
+                  columns=INDEX_COLUMNS, listeners_png=listeners_png,
+                  districts=[{"file": f, "name": titled(drows.get(did, {}).get("district_kind", ""), n),
+                              "row": drows.get(did, {})} for did, n, f in pages],
+                  producers=_producer_rows(plan, None, lang),
+                  topics=table("topic"), relays=table("relay"), technical=table("technical"))
 
 
 # --------------------------------------------------------------------------- matplotlib PNGs

@@ -15,7 +15,8 @@ from ..domain import WeekPlan
 from .i18n import label, number
 from .kpis import kpis
 
-COMPARE_KEYS = ("par_plays", "par_minutes", "listener_plays", "listener_plays_per_1000", "required_met_pct",
+COMPARE_KEYS = ("par_plays", "par_minutes", "listener_plays", "listener_plays_per_1000", "people_reached",
+                "required_met_pct",
                 "mandatory_relays_pct", "topics_covered", "airtime_cap_max_pct", "sessions_day_mean",
                 "sessions_day_max", "gap_pct")
 DISTRICT_COLUMNS = ("par_plays", "listener_plays", "required_met_pct", "mandatory_relays_pct")

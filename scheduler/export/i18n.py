@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+from ..domain import week_days
 from ..errors import ExportError
 
 LANGS = ("vi", "en")
 LANG_PREFIX = "par_min_lang_"  # KPI keys par_min_lang_<code>: PAR minutes in one language
+RELAY_PREFIX = "relay_pct_"  # KPI keys relay_pct_<source>: relays of one source aired in full / due (%)
 
 # The words for the levels of the area tree come from the plan's data (`levels.words`): a
 # reporting unit may be a Huyện, a Thành phố, a Cụm or the Tỉnh itself. These stand in for a plan
@@ -46,7 +48,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "mandatory_relays_due": ("Tiếp sóng bắt buộc phải phát", "Mandatory relays due"),
     "mandatory_relays_aired": ("Tiếp sóng bắt buộc đã phát trọn", "Mandatory relays aired in full"),
     "mandatory_relays_pct": ("Tỷ lệ tiếp sóng trọn (%)", "Mandatory relays aired (%)"),
-    "topics_covered": ("Chủ đề đã phủ (trên 10)", "Topics covered (of 10)"),
+    "topics_covered": ("Số nội dung (mục II) đã phát, trên 10", "Content areas (section II) aired, of 10"),
     LANG_PREFIX: ("Phút CCHC – {}", "PAR minutes – {}"),
     "daily_cap_minutes": ("Giới hạn phút/ngày", "Daily cap (min)"),
     "airtime_day_mean_min": ("Thời lượng TB/ngày (phút)", "Mean airtime per day (min)"),
@@ -94,6 +96,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "compare_top_sites": ("các đài thay đổi nhiều nhất:", "sites that changed most:"),
     "compare_site_changes": ("{changes} ({moved} dời giờ, {added} thêm, {removed} bỏ)",
                              "{changes} ({moved} moved, {added} added, {removed} removed)"),
+    # people reached, topics, relay coverage (kpis.py, report pages)
+    "people_reached": ("Số người nghe ít nhất 1 lần (ước tính)", "People reached at least once (estimate)"),
+    "people_reached_pct": ("Tỷ lệ dân nghe ít nhất 1 lần (%)", "Share of people reached (%)"),
+    "topic_code": ("Mục", "Section"),
+    "topic_name": ("Nội dung tuyên truyền", "Content area"),
+    "segment_id": ("Mã bài", "Segment ID"),
+    "segment": ("Bài phát", "Segment"),
+    "sites_aired": ("Số đài đã phát", "Sites airing it"),
+    "source": ("Nguồn", "Source"),
+    "relays_due": ("Tiếp sóng phải phát", "Relays due"),
+    "relays_aired": ("Tiếp sóng đã phát trọn", "Relays aired in full"),
+    "relays_pct": ("Tỷ lệ tiếp sóng (%)", "Relays aired (%)"),
+    RELAY_PREFIX: ("Tiếp sóng {} (%)", "Relays of {} aired (%)"),
+    "sheet_topic": ("Nội dung", "Topics"),
+    "sheet_segment": ("Bài phát", "Segments"),
+    "sheet_relay": ("Tiếp sóng", "Relays"),
+    "sheet_technical": ("Kỹ thuật", "Technical"),
+    "objective": ("Hàm mục tiêu", "Objective"),
+    "bound": ("Cận trên", "Bound"),
+    "technical": ("Thông tin kỹ thuật (cho người lập kế hoạch)", "Technical details (for planners)"),
+    "technical_note": ("Khoảng cách tối ưu: phần điểm mục tiêu mà bộ giải chưa chứng minh được là không thể đạt "
+                       "thêm; 0% là tối ưu đã chứng minh. Chỉ dùng để đánh giá kế hoạch, không phải chỉ số tuyên truyền.",
+                       "Optimality gap: the share of the objective the solver could not prove unreachable; 0% is "
+                       "proven optimal. For judging the plan, not a communication KPI."),
+    "units": ("Số đơn vị giải", "Units solved"),
+    "status": ("Trạng thái", "Status"),
+    "topics_section": ("Theo nội dung tuyên truyền (mục II, KH 139/KH-STTTT)",
+                       "By content area (section II of plan 139/KH-STTTT)"),
+    "relays_section": ("Tiếp sóng theo nguồn", "Relays by source"),
+    "reach_note": ("Số người nghe ít nhất 1 lần = dân số × (1 − tích các (1 − tỷ lệ sẵn sàng nghe) của từng lượt "
+                   "phát), giả định mỗi lượt phát được nghe độc lập với các lượt khác; là ước tính trần.",
+                   "People reached at least once = population × (1 − product of (1 − availability share) over "
+                   "the plays), assuming each play is heard independently of the others; an upper estimate."),
 }
 
 LANGUAGE_NAMES: dict[str, tuple[str, str]] = {
@@ -136,6 +171,8 @@ def label(key: str, lang: str = "vi", words: Mapping[str, str] | None = None) ->
     i = check_lang(lang)
     if key.startswith(LANG_PREFIX) and key != LANG_PREFIX:
         return LABELS[LANG_PREFIX][i].format(language_name(key[len(LANG_PREFIX):], lang))
+    if key.startswith(RELAY_PREFIX) and key != RELAY_PREFIX:
+        return LABELS[RELAY_PREFIX][i].format(key[len(RELAY_PREFIX):])
     if key not in LABELS:
         return key
     return LABELS[key][i].format_map(_Keep({**DEFAULT_WORDS[lang], **(words or {})}))
@@ -157,3 +194,94 @@ def number(value, lang: str = "vi") -> str:
     f = float(value)
     text = f"{f:,.0f}" if f.is_integer() else f"{f:,.2f}".rstrip("0").rstrip(".")
     return text.translate(str.maketrans(",.", ".,")) if lang == "vi" else text
+
+
+# --------------------------------------------------------------------------- the plan's ten content areas
+
+# Section II of plan No. 139/KH-STTTT (Gia Lai, 29/12/2023): topic n of a segment is content area II.n.
+TOPIC_NAMES: dict[int, tuple[str, str]] = {
+    1: ("Tầm quan trọng, mục tiêu của CCHC; Chương trình tổng thể CCHC 2021–2030",
+        "Importance and goals of PAR; the 2021–2030 master programme"),
+    2: ("Quan điểm, chủ trương của Đảng, chính sách pháp luật của Nhà nước về CCHC",
+        "Party and State policy and law on PAR"),
+    3: ("Vai trò, trách nhiệm của cấp ủy, người đứng đầu",
+        "Role and responsibility of Party committees and leaders"),
+    4: ("Thể chế, bộ máy, thủ tục hành chính, một cửa, công vụ, các chỉ số, chính quyền điện tử",
+        "Institutions, apparatus, procedures, one-stop shop, civil service, indices, e-government"),
+    5: ("Kết quả, tồn tại, hạn chế và nguyên nhân", "Results, shortcomings and their causes"),
+    6: ("Mô hình, điển hình tốt trong CCHC", "Pilot models and good practice"),
+    7: ("Quan hệ Nhà nước – Nhân dân; quyền tham gia, giám sát CCHC",
+        "State–citizen relations; citizens' right to take part in and monitor PAR"),
+    8: ("Đổi mới tư duy, lề lối làm việc; chuyển đổi số trong cơ quan nhà nước",
+        "New thinking and working methods; digital transformation of state agencies"),
+    9: ("Địa chỉ, đường dây nóng tiếp nhận phản ánh, kiến nghị; thái độ của cán bộ",
+        "Addresses and hotlines for feedback on procedures; conduct of officials"),
+    10: ("Nội dung khác theo nhiệm vụ trọng tâm hằng năm, văn bản mới",
+         "Other content of the year's key tasks; new legal documents"),
+}
+
+
+def topic_code(topic: int | None) -> str:
+    """'II.4' for topic 4 (section II of the plan); '' when the item has no topic."""
+    return f"II.{topic}" if topic is not None else ""
+
+
+def topic_name(topic: int | None, lang: str = "vi") -> str:
+    """The content area's name; an unknown number is shown as its code."""
+    i = check_lang(lang)
+    names = TOPIC_NAMES.get(topic) if topic is not None else None
+    return names[i] if names else topic_code(topic)
+
+
+# --------------------------------------------------------------------------- weeks and dayparts
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def week_title(week: str, lang: str = "vi") -> str:
+    """'2024-W10' -> 'Tuần 10 (04–10/3/2024)' / 'Week 10 (4–10 Mar 2024)'; spans months and years too."""
+    check_lang(lang)
+    days = week_days(week)
+    first, last = days[0], days[-1]
+    num = first.isocalendar().week
+    if lang == "en":
+        if first.year != last.year:
+            span = f"{first.day} {_MONTHS_EN[first.month - 1]} {first.year}–{last.day} {_MONTHS_EN[last.month - 1]} {last.year}"
+        elif first.month != last.month:
+            span = f"{first.day} {_MONTHS_EN[first.month - 1]}–{last.day} {_MONTHS_EN[last.month - 1]} {last.year}"
+        else:
+            span = f"{first.day}–{last.day} {_MONTHS_EN[last.month - 1]} {last.year}"
+        return f"Week {num} ({span})"
+    if first.year != last.year:
+        span = f"{first:%d}/{first.month}/{first.year}–{last:%d}/{last.month}/{last.year}"
+    elif first.month != last.month:
+        span = f"{first:%d}/{first.month}–{last:%d}/{last.month}/{last.year}"
+    else:
+        span = f"{first:%d}–{last:%d}/{last.month}/{last.year}"
+    return f"Tuần {num} ({span})"
+
+
+# the four parts of a day people name a broadcast session (buổi phát) by, from their first minute
+DAYPARTS: tuple[tuple[int, str, str], ...] = (
+    (0, "sáng", "morning"), (10 * 60 + 30, "trưa", "noon"), (13 * 60 + 30, "chiều", "afternoon"),
+    (18 * 60, "tối", "evening"))
+
+
+def daypart(minute: int, lang: str = "vi", window_name: str | None = None) -> str:
+    """'sáng', 'trưa', 'chiều' or 'tối' for a session starting at `minute` of the day.
+
+    A window named with one of these words (as a station names its windows: "sáng", "Buổi
+    trưa") gives its name; otherwise the clock decides: before 10:30 morning, before 13:30 noon,
+    before 18:00 afternoon, then evening.
+    """
+    i = check_lang(lang)
+    if window_name:
+        word = window_name.strip().lower().removeprefix("buổi ").strip()
+        for _, vi, en in DAYPARTS:
+            if word == vi:
+                return (vi, en)[i]
+    name = DAYPARTS[0][1:]
+    for start, vi, en in DAYPARTS:
+        if minute >= start:
+            name = (vi, en)
+    return name[i]

@@ -1,42 +1,68 @@
-"""iCalendar (RFC 5545) per site and per district, with `icalendar`.
+"""iCalendar (RFC 5545) per site and per district, with `icalendar`, at two levels of detail.
+
+- `sessions` (the default, for the operator's phone): one event per session (buổi phát) titled
+  like "Buổi sáng: 7 tin CCHC + Tiếp sóng VOV1", its DESCRIPTION the running order (time, what,
+  how long, from where) and which file to start when, with an alarm 10 minutes before;
+- `items` (for automation): one event per placement. A live relay reads "Tiếp sóng trực tiếp …"
+  and carries its stream; a deferred relay aired after its source time reads "Phát lại bản ghi …
+  (ghi lúc 17:00)".
+At both levels every recorded relay also gets a "Ghi âm …" event at its source time, with an
+alarm, so the operator records the programme while the receiver still carries it.
 
 Every byte derives from the plan, so two exports of one plan are identical:
-- UID = sha1(site, kind, item id, date, occurrence of that item at that site on that date)@loa:
-  moving an item within its day keeps its UID, so a re-import updates instead of duplicating;
+- UID = sha1 of content keys @loa: for a placement (site, kind, item id, date, occurrence of that
+  item at that site on that date), for a recording (the same with kind "record"), for a session
+  (site, date, the window it starts in and its occurrence in that window): moving an item or a
+  session within its day keeps its UID, so a re-import updates instead of duplicating;
 - SEQUENCE starts at 0 and, when a previous calendar exists at the target path, is raised for
-  each event whose DTSTART, DTEND, SUMMARY or STATUS changed (kept otherwise);
+  each event whose DTSTART, DTEND, SUMMARY, DESCRIPTION or STATUS changed (kept otherwise);
 - DTSTAMP is Monday 00:00 local time of the planned week (in UTC), never the clock;
 - an event of the previous calendar whose UID is no longer planned (a placement dropped, or moved
   to another day) is kept with STATUS:CANCELLED, SEQUENCE + 1 and "[Hủy] " before its SUMMARY, so
   a client that imported the previous file removes it (RFC 5546 PUBLISH). An event already
   cancelled is carried over unchanged while it belongs to the calendar's ISO week, dropped otherwise.
 Times are local wall-clock times with TZID=Asia/Ho_Chi_Minh and a VTIMEZONE generated from tzdata.
+Descriptions hold what an operator reads; machine keys live in X-LOA-* properties only.
 """
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from ..domain import TIMEZONE, Placement, PlanItem, PlanSite, WeekPlan, week_days
+from ..domain import TIMEZONE, Placement, PlanSite, WeekPlan, week_days
 from ..errors import ExportError
-from .i18n import language_name
+from . import sessions as sess
+from .i18n import language_name, topic_code, topic_name, week_title
 from .levels import unit_title
 
 PRODID = "-//loa//loa-scheduler//VI"
 UID_DOMAIN = "loa"
 TZ = ZoneInfo(TIMEZONE)
 RELAY_CATEGORY = "Tiếp sóng"
+SESSION_CATEGORY = "Buổi phát"
+RECORD_CATEGORY = "Ghi âm"
 CANCELLED_PREFIX = "[Hủy] "
+DETAILS = ("sessions", "items")
+ALARM_BEFORE = timedelta(minutes=10)
+
+# uid -> (air-order key, VEVENT): what `build_events` gives and `assemble` writes
+Events = dict[str, tuple[tuple, icalendar.Event]]
 
 
 def topic_category(topic: int | None) -> str:
-    return f"CCHC chủ đề {topic}" if topic is not None else "CCHC"
+    return f"CCHC {topic_code(topic)}" if topic is not None else "CCHC"
+
+
+def check_detail(detail: str) -> str:
+    if detail not in DETAILS:
+        raise ExportError(f"unknown calendar detail {detail!r}; use 'sessions' or 'items'")
+    return detail
 
 
 def dtstamp(plan: WeekPlan) -> datetime:
@@ -44,18 +70,30 @@ def dtstamp(plan: WeekPlan) -> datetime:
     return datetime.combine(plan.monday, time(0, 0), tzinfo=TZ).astimezone(timezone.utc)
 
 
-def event_uid(p: Placement, occurrence: int) -> str:
-    key = "|".join([p.site_id, p.kind, p.item_id, p.start.date().isoformat(), str(occurrence)])
-    return f"{hashlib.sha1(key.encode('utf-8')).hexdigest()}@{UID_DOMAIN}"
+def _uid(*parts: str) -> str:
+    return f"{hashlib.sha1('|'.join(parts).encode('utf-8')).hexdigest()}@{UID_DOMAIN}"
+
+
+def event_uid(p: Placement, occurrence: int, kind: str | None = None) -> str:
+    """UID of a placement's event (`kind` "record" for the recording of a relay)."""
+    return _uid(p.site_id, kind or p.kind, p.item_id, p.start.date().isoformat(), str(occurrence))
+
+
+def session_uid(session: sess.Session) -> str:
+    return _uid(session.site_id, "session", session.start.date().isoformat(), session.key)
 
 
 def placement_uids(placements) -> dict[Placement, str]:
     """UID of each placement; the occurrence index counts the item's airings that day at that site."""
+    return {p: event_uid(p, n) for p, n in _occurrences(placements).items()}
+
+
+def _occurrences(placements) -> dict[Placement, int]:
     seen: dict[tuple, int] = defaultdict(int)
     out = {}
     for p in sorted(placements, key=lambda p: (p.site_id, p.start, p.end, p.kind, p.item_id)):
         key = (p.site_id, p.kind, p.item_id, p.start.date())
-        out[p] = event_uid(p, seen[key])
+        out[p] = seen[key]
         seen[key] += 1
     return out
 
@@ -75,67 +113,134 @@ def _local(dt: datetime) -> datetime:
     return dt.replace(tzinfo=TZ) if dt.tzinfo is None else dt.astimezone(TZ)
 
 
-def description(item: PlanItem, p: Placement) -> str:
+def description(e: sess.Entry) -> str:
+    """What the operator reads about one item: content area, language, source, file or stream."""
+    item = e.item
     lines = []
-    if item.kind == "relay":
-        lines.append(f"Tiếp sóng: {item.source}")
+    if e.how == sess.LIVE:
+        lines.append(f"Tiếp sóng trực tiếp {item.source} lúc {e.start:%H:%M}–{e.end:%H:%M}")
+        lines.append(f"Thu từ: {sess.receiver_text(item)}")
+    elif e.how == sess.RECORDED:
+        lines.append(f"Phát lại bản ghi chương trình {item.source} đã ghi lúc {e.record_at:%H:%M} "
+                     f"(xem sự kiện \"{RECORD_CATEGORY}\"); máy thu lúc này không còn phát chương trình đó")
     else:
-        lines.append(f"Chủ đề: {topic_category(item.topic)}")
-    lines.append(f"Ngôn ngữ: {language_name(item.language)} ({item.language})")
+        lines.append(f"Nội dung: {topic_code(item.topic)} {topic_name(item.topic)}")
+    lines.append(f"Ngôn ngữ: {language_name(item.language)}")
     lines.append(f"Nguồn: {item.source}")
-    if item.audio:
-        lines.append(f"Tệp âm thanh: {item.audio}")
-    if item.stream_url:
-        lines.append(f"Luồng: {item.stream_url}")
-    elif item.kind == "relay":
-        lines.append("Luồng: thu trực tiếp từ máy thu (không có địa chỉ luồng)")
-    lines.append(f"Số người nghe dự kiến: {round(p.listeners)}")
-    lines.append(f"Mã: {item.kind}/{item.id}")
+    if item.audio and e.how == sess.FILE:
+        lines.append(f"Tệp âm thanh: {item.audio} ({sess.duration_text(item.duration_s)})")
     return "\n".join(lines)
 
 
-def _event(plan: WeekPlan, p: Placement, uid: str, site: PlanSite, items, stamp: datetime) -> icalendar.Event:
-    try:
-        item = items[(p.kind, p.item_id)]
-    except KeyError:
-        raise ExportError(f"plan {plan.week}: placement of unknown {p.kind} {p.item_id!r} at {p.site_id}") from None
+def running_order(session: sess.Session) -> str:
+    """A session's DESCRIPTION: one line per item (time, what, how long, from where), then the files."""
+    lines = [f"{e.start:%H:%M}  {sess.entry_text(e)} ({sess.duration_text(e.item.duration_s)}) – "
+             f"{sess.source_text(e)}" for e in session.entries]
+    parts = session.parts
+    if parts:
+        lines.append("")
+        lines += [sess.part_text(part) for part in parts]
+    for e in session.entries:
+        if e.how == sess.RECORDED:
+            lines.append(f"Nhớ ghi âm {e.item.title} lúc {e.record_at:%H:%M}.")
+    return "\n".join(lines)
+
+
+def _alarm(summary: str) -> icalendar.Alarm:
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -ALARM_BEFORE)
+    alarm.add("description", summary)
+    return alarm
+
+
+def _base(uid: str, stamp: datetime, start: datetime, end: datetime, summary: str, site: PlanSite,
+          desc: str, category: str, kind: str) -> icalendar.Event:
     ev = icalendar.Event()
     ev.add("uid", uid)
     ev.add("dtstamp", stamp)
     ev.add("sequence", 0)
-    ev.add("dtstart", _local(p.start))
-    ev.add("dtend", _local(p.end))
-    ev.add("summary", item.title)
+    ev.add("dtstart", _local(start))
+    ev.add("dtend", _local(end))
+    ev.add("summary", summary)
     ev.add("location", site.name)
-    ev.add("description", description(item, p))
-    ev.add("categories", [RELAY_CATEGORY if p.kind == "relay" else topic_category(item.topic)])
-    if item.stream_url:
-        ev.add("url", item.stream_url)
+    ev.add("description", desc)
+    ev.add("categories", [category])
     ev.add("status", "CONFIRMED")
     ev.add("transp", "OPAQUE")
-    ev.add("x-loa-site", p.site_id)
-    ev.add("x-loa-kind", p.kind)
-    ev.add("x-loa-item", p.item_id)
+    ev.add("x-loa-site", site.id)
+    ev.add("x-loa-kind", kind)
     return ev
 
 
-def build_events(plan: WeekPlan, placements, previous: icalendar.Calendar | None = None) -> dict[Placement, icalendar.Event]:
-    """One VEVENT per placement, SEQUENCE set against `previous` (raised only where the event changed)."""
+def _item_event(e: sess.Entry, uid: str, site: PlanSite, stamp: datetime) -> icalendar.Event:
+    p, item = e.placement, e.item
+    category = RELAY_CATEGORY if p.kind == "relay" else topic_category(item.topic)
+    ev = _base(uid, stamp, p.start, p.end, sess.entry_text(e), site, description(e), category, p.kind)
+    ev.add("x-loa-item", p.item_id)
+    ev.add("x-loa-mode", e.how)
+    if item.stream_url and e.how == sess.LIVE:  # a later replay is not what the stream carries then
+        ev.add("url", item.stream_url)
+    return ev
+
+
+def _record_event(e: sess.Entry, uid: str, site: PlanSite, stamp: datetime) -> icalendar.Event:
+    """The recording of a relay aired later: at its source time, for as long as it airs."""
+    start = e.record_at
+    end = start + (e.end - e.start)
+    desc = (f"Thu {e.item.source} ({sess.receiver_text(e.item)}) từ {start:%H:%M} đến {end:%H:%M} và ghi âm lại.\n"
+            f"Bản ghi được phát lại lúc {e.start:%H:%M}–{e.end:%H:%M}.")
+    ev = _base(uid, stamp, start, end, sess.record_text(e), site, desc, RECORD_CATEGORY, "record")
+    ev.add("x-loa-item", e.item.id)
+    ev.add_component(_alarm(sess.record_text(e)))
+    return ev
+
+
+def _session_event(session: sess.Session, site: PlanSite, stamp: datetime) -> icalendar.Event:
+    ev = _base(session_uid(session), stamp, session.start, session.end, session.title, site,
+               running_order(session), SESSION_CATEGORY, "session")
+    ev.add("x-loa-session", session.key)
+    ev.add_component(_alarm(session.title))
+    return ev
+
+
+def build_events(plan: WeekPlan, placements, previous: icalendar.Calendar | None = None,
+                 detail: str = "sessions") -> Events:
+    """The VEVENTs of `placements` at `detail` ('sessions' or 'items'), plus a recording event
+    per recorded relay, SEQUENCE set against `previous` (raised only where an event changed)."""
+    check_detail(detail)
     sites = {s.id: s for s in plan.sites}
     items = {(i.kind, i.id): i for i in plan.items}
     stamp = dtstamp(plan)
-    uids = placement_uids(placements)
-    old = previous_events(previous)
-    events = {}
+    occurrence = _occurrences(placements)
+    by_site: dict[str, list[Placement]] = defaultdict(list)
     for p in placements:
-        site = sites.get(p.site_id)
-        if site is None:
+        if p.site_id not in sites:
             raise ExportError(f"plan {plan.week}: placement at unknown site {p.site_id!r}")
-        ev = _event(plan, p, uids[p], site, items, stamp)
-        if uids[p] in old:
-            seq, fingerprint = old[uids[p]]
+        by_site[p.site_id].append(p)
+    events: Events = {}
+    for site_id, todo in sorted(by_site.items()):
+        site = sites[site_id]
+        entries = sess.entries(plan, todo, items)
+        for e in entries:
+            p = e.placement
+            if detail == "items":
+                uid = event_uid(p, occurrence[p])
+                events[uid] = ((p.start, site_id, p.end, p.kind, p.item_id), _item_event(e, uid, site, stamp))
+            if e.how == sess.RECORDED:
+                uid = event_uid(p, occurrence[p], "record")
+                events[uid] = ((e.record_at, site_id, e.record_at, "record", p.item_id),
+                               _record_event(e, uid, site, stamp))
+        if detail == "sessions":
+            for session in sess.week_sessions(plan, site, todo, items).values():
+                for one in session:
+                    ev = _session_event(one, site, stamp)
+                    events[str(ev["uid"])] = ((one.start, site_id, one.end, "session", one.key), ev)
+    old = previous_events(previous)
+    for uid, (_, ev) in events.items():
+        if uid in old:
+            seq, fingerprint = old[uid]
             ev["sequence"] = icalendar.vInt(seq if fingerprint == _fingerprint(ev) else seq + 1)
-        events[p] = ev
     return events
 
 
@@ -144,7 +249,7 @@ def _dtstart_key(ev) -> datetime:
     return _local(v).replace(tzinfo=None) if isinstance(v, datetime) else datetime.combine(v, time(0, 0))
 
 
-def assemble(plan: WeekPlan, name: str, events: dict[Placement, icalendar.Event],
+def assemble(plan: WeekPlan, name: str, events: Events,
              cancelled: dict[str, icalendar.Event] | None = None) -> icalendar.Calendar:
     """A VCALENDAR with its headers, the VTIMEZONE and `events` in air order.
 
@@ -158,22 +263,26 @@ def assemble(plan: WeekPlan, name: str, events: dict[Placement, icalendar.Event]
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", TIMEZONE)
-    cal.add("x-wr-caldesc", f"Lịch phát thanh tuần {plan.week} ({plan.dataset_name})")
+    cal.add("x-wr-caldesc", f"Lịch phát sóng {week_title(plan.week)}, {plan.week} ({plan.dataset_name})")
     cal.add_component(vtimezone(plan))
-    active = sorted(events, key=lambda p: (p.start, p.site_id, p.end, p.kind, p.item_id))
-    rows = [(_local(p.start).replace(tzinfo=None), 0, n, events[p]) for n, p in enumerate(active)]
+    active = sorted(events.values(), key=lambda kv: kv[0])
+    rows = [(key[0], 0, n, ev) for n, (key, ev) in enumerate(active)]
     rows += [(_dtstart_key(ev), 1, uid, ev) for uid, ev in (cancelled or {}).items()]
     for *_, ev in sorted(rows, key=lambda r: r[:3]):
         cal.add_component(ev)
     return cal
 
 
-def site_calendar_name(plan: WeekPlan, site: PlanSite) -> str:
-    return f"{site.name} — lịch phát thanh {plan.week}"
+def site_calendar_name(plan: WeekPlan, site: PlanSite, detail: str = "sessions") -> str:
+    return f"{site.name} — Lịch phát sóng {week_title(plan.week)}{_detail_suffix(detail)}"
 
 
-def district_calendar_name(plan: WeekPlan, district_name: str) -> str:
-    return f"{district_name} — lịch phát thanh {plan.week}"
+def district_calendar_name(plan: WeekPlan, district_name: str, detail: str = "sessions") -> str:
+    return f"{district_name} — Lịch phát sóng {week_title(plan.week)}{_detail_suffix(detail)}"
+
+
+def _detail_suffix(detail: str) -> str:
+    return " (từng mục)" if check_detail(detail) == "items" else ""
 
 
 def _fingerprint(ev) -> tuple:
@@ -186,12 +295,13 @@ def _fingerprint(ev) -> tuple:
             v = _local(v).replace(tzinfo=None)
         return v
 
-    # STATUS too: a cancelled event planned again must get a higher SEQUENCE to come back
-    return (val("dtstart"), val("dtend"), val("summary"), val("status"))
+    # STATUS too: a cancelled event planned again must get a higher SEQUENCE to come back;
+    # DESCRIPTION too: a session's running order is its content
+    return (val("dtstart"), val("dtend"), val("summary"), val("description"), val("status"))
 
 
 def previous_events(previous: icalendar.Calendar | None) -> dict[str, tuple[int, tuple]]:
-    """UID -> (SEQUENCE, (DTSTART, DTEND, SUMMARY, STATUS)) of a previously exported calendar."""
+    """UID -> (SEQUENCE, (DTSTART, DTEND, SUMMARY, DESCRIPTION, STATUS)) of a previously exported calendar."""
     if previous is None:
         return {}
     out = {}
@@ -247,7 +357,7 @@ def cancelled_events(plan: WeekPlan, previous: icalendar.Calendar | None, active
                 ev.add(name, str(old[name]))
         ev.add("status", "CANCELLED")
         ev.add("transp", "TRANSPARENT")
-        for name in ("x-loa-site", "x-loa-kind", "x-loa-item"):
+        for name in ("x-loa-site", "x-loa-kind", "x-loa-item", "x-loa-session", "x-loa-mode"):
             if old.get(name) is not None:
                 ev.add(name, str(old[name]))
         out[uid] = ev
@@ -269,28 +379,30 @@ def read_previous(path: Path) -> icalendar.Calendar | None:
             "numbers — fix or delete it and export again") from None
 
 
-def site_calendar(plan: WeekPlan, site_id: str, previous: icalendar.Calendar | None = None) -> icalendar.Calendar:
-    """One VCALENDAR with every placement of one loudspeaker system in the week."""
+def site_calendar(plan: WeekPlan, site_id: str, previous: icalendar.Calendar | None = None,
+                  detail: str = "sessions") -> icalendar.Calendar:
+    """One VCALENDAR with the week of one loudspeaker system."""
     try:
         site = plan.site(site_id)
     except KeyError:
         raise ExportError(f"site {site_id!r} is not in the plan of {plan.week}") from None
     placements = [p for p in plan.placements if p.site_id == site_id]
-    events = build_events(plan, placements, previous)
-    gone = cancelled_events(plan, previous, (str(ev["uid"]) for ev in events.values()))
-    return assemble(plan, site_calendar_name(plan, site), events, gone)
+    events = build_events(plan, placements, previous, detail)
+    gone = cancelled_events(plan, previous, events)
+    return assemble(plan, site_calendar_name(plan, site, detail), events, gone)
 
 
-def district_calendar(plan: WeekPlan, district_id: str, previous: icalendar.Calendar | None = None) -> icalendar.Calendar:
-    """One VCALENDAR with the placements of every site of a district (LOCATION tells them apart)."""
+def district_calendar(plan: WeekPlan, district_id: str, previous: icalendar.Calendar | None = None,
+                      detail: str = "sessions") -> icalendar.Calendar:
+    """One VCALENDAR with the week of every site of a district (LOCATION tells them apart)."""
     sites = [s for s in plan.sites if s.district_id == district_id]
     if not sites:
         raise ExportError(f"district {district_id!r} has no site in the plan of {plan.week}")
     ids = {s.id for s in sites}
     placements = [p for p in plan.placements if p.site_id in ids]
-    events = build_events(plan, placements, previous)
-    gone = cancelled_events(plan, previous, (str(ev["uid"]) for ev in events.values()))
-    return assemble(plan, district_calendar_name(plan, unit_title(sites[0])), events, gone)
+    events = build_events(plan, placements, previous, detail)
+    gone = cancelled_events(plan, previous, events)
+    return assemble(plan, district_calendar_name(plan, unit_title(sites[0]), detail), events, gone)
 
 
 def to_bytes(cal: icalendar.Calendar) -> bytes:

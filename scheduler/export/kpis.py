@@ -8,6 +8,9 @@ KPI is computed per site, then summed or combined per district and for the provi
 three levels always agree.
 
 Column keys are English snake_case; `localize(frame, lang)` gives the headers a reader sees.
+Listener figures are whole people. People reached at least once and relay coverage per source
+are defined in `coverage` (formula and assumption there); besides the three levels, `kpis`
+gives the tables by topic, by segment, by relay source and the planner's technical figures.
 """
 from __future__ import annotations
 
@@ -18,22 +21,28 @@ import pandas as pd
 
 from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
 from ..rules import split_sessions
-from .i18n import LANG_PREFIX, label
+from . import coverage
+from .i18n import LANG_PREFIX, RELAY_PREFIX, label
 from .levels import producer_title, words
 
 LEVELS = ("site", "district", "province")  # "district" is the reporting unit: a group, a district or the province
+TABLES = ("topic", "segment", "relay", "technical")  # besides the levels; "technical" is for planners
+TECHNICAL = ("gap_pct",)  # level columns that judge the solver, not the communication: kept for compare
 TEXT_COLUMNS = ("province", "district_id", "district", "district_kind", "site_id", "site")
 
-_SUMS = ("population", "par_plays", "par_minutes", "listener_plays", "required_plays", "required_plays_met",
-         "segments_short", "mandatory_relays_due", "mandatory_relays_aired")
+_SUMS = ("population", "par_plays", "par_minutes", "listener_plays", "people_reached", "required_plays",
+         "required_plays_met", "segments_short", "mandatory_relays_due", "mandatory_relays_aired")
 _ORDER = ("province", "district_id", "district", "district_kind", "site_id", "site", "sites", "population", "par_plays",
-          "par_minutes", "listener_plays", "listener_plays_per_1000", "required_plays", "required_plays_met",
+          "par_minutes", "listener_plays", "listener_plays_per_1000", "people_reached", "people_reached_pct",
+          "required_plays", "required_plays_met",
           "required_met_pct", "segments_short", "mandatory_relays_due", "mandatory_relays_aired",
-          "mandatory_relays_pct", "topics_covered", LANG_PREFIX, "daily_cap_minutes", "airtime_day_mean_min",
-          "airtime_cap_max_pct", "airtime_cap_mean_pct", "sessions_day_max", "sessions_day_mean", "gap_pct")
-_ROUND = {"par_minutes": 1, "listener_plays": 1, "listener_plays_per_1000": 1, "required_met_pct": 1,
+          "mandatory_relays_pct", RELAY_PREFIX, "topics_covered", LANG_PREFIX, "daily_cap_minutes",
+          "airtime_day_mean_min", "airtime_cap_max_pct", "airtime_cap_mean_pct", "sessions_day_max",
+          "sessions_day_mean", "gap_pct")
+_ROUND = {"par_minutes": 1, "listener_plays_per_1000": 1, "people_reached_pct": 1, "required_met_pct": 1,
           "mandatory_relays_pct": 1, "airtime_day_mean_min": 1, "airtime_cap_max_pct": 1,
           "airtime_cap_mean_pct": 1, "sessions_day_mean": 2, "gap_pct": 2}
+_WHOLE = ("listener_plays", "people_reached")  # people are counted whole
 NAN = float("nan")
 
 
@@ -52,11 +61,6 @@ def _air_s(p: Placement, item: PlanItem | None) -> float:
     return min(span, item.duration_s) if item is not None and item.duration_s > 0 else span
 
 
-def _in_full(p: Placement, item: PlanItem | None) -> bool:
-    # plans store whole minutes; allow the last minute to be rounded
-    return item is None or _span_s(p) >= item.duration_s - 59
-
-
 def _site_row(plan: WeekPlan, site: PlanSite, placements: list[Placement],
               items: dict[tuple[str, str], PlanItem], unit_gap: dict[str, float]) -> dict:
     rules = site.rules
@@ -73,7 +77,7 @@ def _site_row(plan: WeekPlan, site: PlanSite, placements: list[Placement],
     due = {(rid, day) for rid, day in rules.relays
            if (relay := items.get(("relay", rid))) is not None and relay.mandatory}
     aired = len(due & {(p.item_id, p.start.date()) for p in placements
-                       if p.kind == "relay" and _in_full(p, items.get(("relay", p.item_id)))})
+                       if p.kind == "relay" and coverage.in_full(p, items.get(("relay", p.item_id)))})
 
     topics = {items[("segment", p.item_id)].topic for p in segs if ("segment", p.item_id) in items}
     topics.discard(None)
@@ -96,6 +100,8 @@ def _site_row(plan: WeekPlan, site: PlanSite, placements: list[Placement],
         "par_minutes": sum(_air_s(p, items.get(("segment", p.item_id))) for p in segs) / 60,
         "listener_plays": listeners,
         "listener_plays_per_1000": _ratio(listeners, site.population, per=1000),
+        "people_reached": (reached := coverage.people_reached(site.population, (p.listeners for p in segs))),
+        "people_reached_pct": _ratio(reached, site.population),
         "required_plays": req_total,
         "required_plays_met": req_met,
         "required_met_pct": _ratio(req_met, req_total),
@@ -112,7 +118,10 @@ def _site_row(plan: WeekPlan, site: PlanSite, placements: list[Placement],
         "sessions_day_mean": sum(sessions) / len(sessions),
         "gap_pct": 100 * unit_gap[site.id] if site.id in unit_gap else NAN,
         "_topics": topics,
+        "_relays": coverage.relay_coverage(site, placements, items),
     }
+    for source, (due, aired_n) in row["_relays"].items():
+        row[RELAY_PREFIX + source] = _ratio(aired_n, due)
     lang_s: dict[str, float] = defaultdict(float)
     for p in segs:
         item = items.get(("segment", p.item_id))
@@ -129,6 +138,15 @@ def _combine(rows: list[dict], lang_keys: list[str]) -> dict:
     for k in lang_keys:
         out[k] = sum(r.get(k, 0.0) for r in rows)
     out["listener_plays_per_1000"] = _ratio(out["listener_plays"], out["population"], per=1000)
+    out["people_reached_pct"] = _ratio(out["people_reached"], out["population"])
+    relays: dict[str, list[int]] = {}
+    for r in rows:
+        for source, (due, aired) in r["_relays"].items():
+            counts = relays.setdefault(source, [0, 0])
+            counts[0] += due
+            counts[1] += aired
+    for source, (due, aired) in relays.items():
+        out[RELAY_PREFIX + source] = _ratio(aired, due)
     out["required_met_pct"] = _ratio(out["required_plays_met"], out["required_plays"])
     out["mandatory_relays_pct"] = _ratio(out["mandatory_relays_aired"], out["mandatory_relays_due"])
     out["topics_covered"] = len(set().union(*(r["_topics"] for r in rows)))
@@ -150,6 +168,8 @@ def _frame(rows: list[dict], lang_keys: list[str]) -> pd.DataFrame:
     for c in _ORDER:
         if c == LANG_PREFIX:
             cols.extend(lang_keys)
+        elif c == RELAY_PREFIX:
+            cols.extend(sorted(k for k in present if k.startswith(RELAY_PREFIX)))
         elif c in present:
             cols.append(c)
     frame = pd.DataFrame([{c: r.get(c, 0.0 if c in lang_keys else None) for c in cols} for r in rows],
@@ -159,6 +179,12 @@ def _frame(rows: list[dict], lang_keys: list[str]) -> pd.DataFrame:
     for c, n in _ROUND.items():
         if c in frame:
             frame[c] = frame[c].astype(float).round(n)
+    for c in cols:
+        if c.startswith(RELAY_PREFIX):
+            frame[c] = frame[c].astype(float).round(1)
+    for c in _WHOLE:
+        if c in frame:
+            frame[c] = frame[c].astype(float).round(0).astype("int64")
     return frame
 
 
@@ -169,7 +195,8 @@ def localize(frame: pd.DataFrame, lang: str = "vi", level_words: dict | None = N
 
 
 def kpis(plan: WeekPlan, lang: str | None = None) -> dict[str, pd.DataFrame]:
-    """KPI frames 'site', 'district' and 'province' of the plan.
+    """KPI frames 'site', 'district' and 'province' of the plan, and the `TABLES` ('topic',
+    'segment', 'relay', 'technical'; see `coverage`).
 
     With `lang=None` the columns are stable English keys (for code and `compare`); with 'vi' or
     'en' they are the headers a reader sees.
@@ -194,7 +221,9 @@ def kpis(plan: WeekPlan, lang: str | None = None) -> dict[str, pd.DataFrame]:
                      if site_rows else [])
 
     frames = {"site": _frame(site_rows, lang_keys), "district": _frame(district_rows, lang_keys),
-              "province": _frame(province_rows, lang_keys)}
+              "province": _frame(province_rows, lang_keys),
+              "topic": coverage.topic_frame(plan), "segment": coverage.segment_frame(plan),
+              "relay": coverage.relay_frame(plan), "technical": coverage.technical_frame(plan)}
     if lang is not None:
         frames = {k: localize(f, lang, words(plan, lang)) for k, f in frames.items()}
     return frames

@@ -1,7 +1,10 @@
 """Per site, per day: what the loudspeakers play, as extended M3U (.m3u8) and as JSON.
 
 Durations and checksums come from the real audio files (see `audio.probe`); the caller probes
-every file first, so a bad file stops the export before anything is written.
+every file first, so a bad file stops the export before anything is written. Each item says how
+it is played (`sessions.how_played`): `file`, `live` (switch to the receiver or stream at its
+time) or `recorded` (a relay aired after its source time: record it at `record_at`, play the
+recording). The JSON also lists the day's sessions and the file parts to start in each.
 """
 from __future__ import annotations
 
@@ -9,49 +12,71 @@ import json
 import os
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
-from ..domain import TIMEZONE, WeekPlan, local_iso
+from ..domain import TIMEZONE, PlanItem, WeekPlan, local_iso
 from ..errors import ExportError
+from . import sessions as sess
 from .audio import AudioInfo, audio_path, day_placements
+
+# where a manifest finds a segment's audio: (the item) -> path as the manifest writes it
+AudioRef = Callable[[PlanItem], str]
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
 def _entries(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, AudioInfo], placements=None):
-    items = {(i.kind, i.id): i for i in plan.items}
-    todo = day_placements(plan, site_id, day) if placements is None else sorted(
-        placements, key=lambda p: (p.start, p.end, p.kind, p.item_id))
-    for p in todo:
-        item = items.get((p.kind, p.item_id))
-        if item is None:
-            raise ExportError(f"plan {plan.week}: placement of unknown {p.kind} {p.item_id!r} at {site_id}")
+    todo = day_placements(plan, site_id, day) if placements is None else placements
+    for e in sess.entries(plan, todo):
         info = None
-        if p.kind == "segment":
-            if not item.audio:
-                raise ExportError(f"segment {item.id!r} has no audio file in the plan")
-            path = audio_path(plan, item.audio)
+        if e.how == sess.FILE:
+            if not e.item.audio:
+                raise ExportError(f"segment {e.item.id!r} has no audio file in the plan")
+            path = audio_path(plan, e.item.audio)
             info = infos.get(path)
             if info is None:
                 raise ExportError(f"{path}: audio file was not probed")
-        yield p, item, info
+        yield e, info
 
 
-def manifest_json(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, AudioInfo], placements=None) -> dict:
-    """The machine-readable manifest: exact local times (+07:00), real durations and sha256."""
-    site = plan.site(site_id)
+def _session_rows(plan: WeekPlan, site_id: str, placements) -> list[dict]:
     rows = []
-    for p, item, info in _entries(plan, site_id, day, infos, placements):
+    for s in sess.day_sessions(plan, plan.site(site_id), placements):
+        rows.append({
+            "start": local_iso(s.start),
+            "end": local_iso(s.end),
+            "daypart": s.daypart,
+            "title": s.title,
+            "files": [{"name": part.name, "start": local_iso(part.start),
+                       "after_relay": part.after.item.id if part.after else None} for part in s.parts],
+        })
+    return rows
+
+
+def manifest_json(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, AudioInfo], placements=None,
+                  audio_ref: AudioRef | None = None) -> dict:
+    """The machine-readable manifest: exact local times (+07:00), real durations and sha256, how
+    each item is played, and the day's sessions with the file parts to start (and when).
+
+    `audio_ref` names a segment's audio as the manifest writes it (default: its path in the dataset)."""
+    site = plan.site(site_id)
+    todo = day_placements(plan, site_id, day) if placements is None else list(placements)
+    rows = []
+    for e, info in _entries(plan, site_id, day, infos, todo):
+        p, item = e.placement, e.item
         rows.append({
             "start": local_iso(p.start),
             "end": local_iso(p.end),
             "kind": p.kind,
+            "mode": e.how,
+            "record_at": local_iso(e.record_at) if e.record_at else None,
             "id": item.id,
             "title": item.title,
             "source": item.source,
             "language": item.language,
             "topic": item.topic,
-            "audio": item.audio if p.kind == "segment" else None,
+            "audio": (audio_ref(item) if audio_ref else item.audio) if p.kind == "segment" else None,
             "stream_url": item.stream_url,
             "duration_s": info.duration_s if info else float(item.duration_s),
             "sha256": info.sha256 if info else None,
@@ -63,25 +88,37 @@ def manifest_json(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, Aud
         "date": day.isoformat(),
         "timezone": TIMEZONE,
         "items": rows,
+        "sessions": _session_rows(plan, site_id, todo),
     }
 
 
 def manifest_m3u8(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, AudioInfo], manifest_dir: Path,
-                  placements=None) -> str:
+                  placements=None, audio_ref: AudioRef | None = None) -> str:
     """Extended M3U: recorded items as `#EXTINF:<whole seconds>,<title>` + path relative to the
-    manifest folder; relays as their stream URL (EXTINF -1) or, without one, a `# RELAY` comment.
-    Every entry is preceded by a `# HH:MM-HH:MM` comment with its air time (players ignore it)."""
+    manifest folder (or as `audio_ref` names it); a live relay as its stream URL (EXTINF -1) or,
+    without one, a `# RELAY` comment; a recorded relay always as a `# RECORDED` comment (its
+    stream no longer carries the programme). Every entry is preceded by a `# HH:MM-HH:MM`
+    comment with its air time, every session by a `# SESSION` comment (players ignore them)."""
     site = plan.site(site_id)
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(site.name)} {day.isoformat()}"]
     base = Path(os.path.abspath(manifest_dir))
-    for p, item, info in _entries(plan, site_id, day, infos, placements):
+    todo = day_placements(plan, site_id, day) if placements is None else list(placements)
+    opening = {s.entries[0].placement: s for s in sess.day_sessions(plan, site, todo)}
+    for e, info in _entries(plan, site_id, day, infos, todo):
+        p, item = e.placement, e.item
+        if p in opening:
+            s = opening[p]
+            lines.append(f"# SESSION {s.start:%H:%M}-{s.end:%H:%M} {_one_line(s.title)}")
         when = f"{p.start:%H:%M}-{p.end:%H:%M}"
         title = _one_line(item.title)
-        if p.kind == "segment":
-            rel = os.path.relpath(os.path.abspath(audio_path(plan, item.audio)), base)
+        if e.how == sess.FILE:
+            ref = audio_ref(item) if audio_ref else Path(
+                os.path.relpath(os.path.abspath(audio_path(plan, item.audio)), base)).as_posix()
             lines.append(f"# {when} {item.id}")
             lines.append(f"#EXTINF:{max(1, round(info.duration_s))},{title}")
-            lines.append(Path(rel).as_posix())
+            lines.append(ref)
+        elif e.how == sess.RECORDED:
+            lines.append(f"# RECORDED {when} {_one_line(item.source)} {title} (record at {e.record_at:%H:%M})")
         elif item.stream_url:
             lines.append(f"# RELAY {when} {_one_line(item.source)} {title}")
             lines.append(f"#EXTINF:-1,{title}")

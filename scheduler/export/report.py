@@ -1,5 +1,9 @@
 """The report files of a solved week: KPI tables (CSV, XLSX), district HTML pages, index.html, PNG charts.
 
+The tables a district or province forwards (`kpi_site/district/province.csv`, the topic, segment
+and relay tables) hold communication figures only; the solver's optimality gap and statuses are
+in `kpi_technical.csv` and in the index page's technical section, for planners.
+
 Everything comes from the `WeekPlan` (numbers from `kpis`, pages and charts from `charts`), so a
 report can be made anywhere from plan.json alone. Every file is written atomically, and the same
 plan gives byte-identical files.
@@ -21,7 +25,7 @@ from ..errors import ExportError
 from ..fsutil import write_bytes_atomic
 from . import charts
 from .i18n import check_lang, label
-from .kpis import LEVELS, kpis, localize
+from .kpis import LEVELS, TABLES, TECHNICAL, kpis, localize
 from .levels import words
 
 
@@ -49,7 +53,7 @@ def _stamped(xlsx: bytes, when: datetime) -> bytes:
 
 def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi",
                when: datetime = datetime(2024, 1, 1), level_words: dict | None = None) -> Path:
-    """One sheet per level: bold filled header, frozen first row, widths from the content.
+    """One sheet per frame, in order: bold filled header, frozen first row, widths from the content.
     `when` (the plan's week) replaces the clock in the file, for byte-identical reruns;
     `level_words` name the sheets of the reporting unit and the province as the data does."""
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -57,8 +61,8 @@ def write_xlsx(frames: dict[str, pd.DataFrame], path: Path, lang: str = "vi",
 
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for level in LEVELS:
-            frame, sheet = frames[level], label(f"sheet_{level}", lang, level_words)
+        for level, frame in frames.items():
+            sheet = label(f"sheet_{level}", lang, level_words)
             frame.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
@@ -107,10 +111,11 @@ def write_report(plan: WeekPlan, out_dir: Path, lang: str = "vi", chart_site: st
         raise ExportError(f"site {chart_site!r} is not in the plan of {plan.week}")
     raw = kpis(plan)
     level_words = words(plan, lang)
-    shown = {k: localize(f, lang, level_words) for k, f in raw.items()}
+    forwarded = {k: f.drop(columns=[c for c in TECHNICAL if c in f]) if k in LEVELS else f for k, f in raw.items()}
+    shown = {k: localize(forwarded[k], lang, level_words) for k in LEVELS + TABLES}
     written: list[Path] = []
     try:
-        for level in LEVELS:
+        for level in LEVELS + TABLES:
             written.append(write_csv(shown[level], out_dir / f"kpi_{level}.csv"))
         written.append(write_xlsx(shown, out_dir / "kpi.xlsx", lang,
                                   when=datetime.combine(plan.monday, datetime.min.time()), level_words=level_words))
@@ -125,13 +130,13 @@ def write_report(plan: WeekPlan, out_dir: Path, lang: str = "vi", chart_site: st
         pages = []
         for did, name in districts_of(plan):
             shows_chart = chart_png is not None and plan.site(site_id).district_id == did
-            html = charts.district_html(plan, did, raw, lang, chart_png=chart_png if shows_chart else None)
+            html = charts.district_html(plan, did, forwarded, lang, chart_png=chart_png if shows_chart else None)
             path = write_bytes_atomic(out_dir / district_filename(did), html.encode("utf-8"))
             written.append(path)
             pages.append((did, name, path.name))
             if on_district is not None:
                 on_district(did)
-        index = charts.index_html(plan, raw, pages, listeners_png, lang)
+        index = charts.index_html(plan, forwarded, pages, listeners_png, lang)
         written.append(write_bytes_atomic(out_dir / "index.html", index.encode("utf-8")))
     except OSError as exc:
         raise ExportError(f"cannot write the report into {out_dir}: {exc}") from exc
