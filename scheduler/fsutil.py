@@ -1,4 +1,4 @@
-"""Atomic writes: a failed run never leaves half a file behind."""
+"""Atomic writes (a failed run never leaves half a file behind) and the cache folder."""
 from __future__ import annotations
 
 import os
@@ -29,3 +29,12 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def cache_root() -> Path | None:
+    """Where loa keeps what it can compute again (audio probes, solved units): $LOA_CACHE_DIR,
+    else $XDG_CACHE_HOME/loa or ~/.cache/loa; None when LOA_CACHE_DIR=off."""
+    configured = os.environ.get("LOA_CACHE_DIR")
+    if configured == "off":
+        return None
+    return Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "loa"

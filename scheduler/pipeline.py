@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -14,6 +14,7 @@ from .planfile import write_plan
 from .policy import apply_settings, load_policy, with_policy
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
+from .solver.cache import SolutionCache
 from .solver.run import assemble_plan, plan_week, solve_problem
 from .solver.verify import verify
 
@@ -24,6 +25,7 @@ class PlanOutcome:
     plan_path: Path
     wall_s: float
     infeasible: dict[str, list[str]]
+    stats: dict = field(default_factory=dict)  # distinct solves, cache hits (see plan_week)
 
 
 def check_week(week: str) -> str:
@@ -66,11 +68,15 @@ def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple
 
 def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | None = None,
                    workers: int | None = None, progress: Callable[[int, int, str], None] | None = None,
-                   settings: tuple[tuple[str, str], ...] = ()) -> PlanOutcome:
-    """Solve the week, check every hard rule independently, then write plan.json atomically."""
+                   settings: tuple[tuple[str, str], ...] = (), executor: str = "local",
+                   scheduler: str | None = None, cache: SolutionCache | None = None) -> PlanOutcome:
+    """Solve the week (units from `cache` where their problem is unchanged), check every hard
+    rule independently, then write plan.json atomically."""
     week = check_week(week)
     started = time.perf_counter()
-    plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings)
+    stats: dict = {}
+    plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings,
+                     executor=executor, scheduler=scheduler, cache=cache, stats=stats)
     wall = time.perf_counter() - started
     broken = verify(plan)
     if broken:
@@ -79,7 +85,7 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     path = write_plan(plan, Path(out) / "audio_manifests" / week / "plan.json")
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
                   for u in plan.units if not SolveStatus(u.status).planned}
-    return PlanOutcome(plan, path, wall, infeasible)
+    return PlanOutcome(plan, path, wall, infeasible, stats)
 
 
 def _unit_label(dataset: Dataset, site_ids: tuple[str, ...], district_id: str) -> str:

@@ -1,28 +1,40 @@
-"""Plan a week: split the sites into independent units, solve them in parallel processes,
-merge the results in a stable order into a WeekPlan."""
+"""Plan a week: split the sites into independent units, solve each distinct one once (or take
+it from the solution cache) on an executor, and merge the results in a stable order.
+
+Executors: `local` (default) is a process pool on this machine; `dask` sends the units to a
+`dask.distributed` cluster. Units are submitted a few at a time and each worker builds, solves
+and drops its unit's model, so memory does not grow with the number of models. Every unit is
+solved deterministically (one CP-SAT worker, fixed seed, deterministic budget), so the plan is
+byte-identical whatever the executor, the number of workers or the cache.
+"""
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from multiprocessing import get_context
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
 from ..audience import availability, availability_steps
 from ..domain import (Dataset, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
                       week_monday)
-from ..errors import DataError, Problem
+from ..errors import DataError, LoaError, Problem
 from ..policy import site_policy
 from ..rules import segment_applies, site_rules
+from .cache import SolutionCache, problem_digest
 from .explain import conflicting_requirements, score_breakdown
-from .model import build_model, solver_for
+from .model import SEED, build_model, solver_for
 from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
-GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum (target: 1% per district)
+GAP_LIMIT = 0.005  # stop a unit once proven within 0.5% of its optimum; OPTIMAL only when proven
+EXECUTORS = ("local", "dask")
 
 
 @dataclass(frozen=True)
@@ -34,14 +46,29 @@ class UnitSolution:
     airings: tuple[Airing, ...]
     conflicts: tuple[str, ...]
     scores: dict
+    digest: str = ""  # the unit's problem digest (the cache key)
+    cached: bool = False  # taken from the solution cache, not solved in this run
+    timings: tuple[tuple[str, float], ...] = ()  # seconds per phase in the worker, for `make bench`
+
+
+def _status(solver: cp_model.CpSolver, status) -> SolveStatus:
+    """CP-SAT says OPTIMAL when it stops at the gap limit; we say so only when the bound is met."""
+    name = SolveStatus(solver.status_name(status))
+    if name is SolveStatus.OPTIMAL and solver.best_objective_bound - solver.objective_value >= 1:
+        return SolveStatus.FEASIBLE  # proven within GAP_LIMIT of the optimum, not proven optimal
+    return name
 
 
 def solve_problem(problem: UnitProblem) -> UnitSolution:
     """Solve one unit; if it is infeasible, find which requirements conflict."""
+    t0 = time.perf_counter()
     um = build_model(problem)
     solver = solver_for(problem.policy.time_budget, gap_limit=GAP_LIMIT)
+    t1 = time.perf_counter()
     status = solver.solve(um.model)
-    name = SolveStatus(solver.status_name(status))
+    t2 = time.perf_counter()
+    name = _status(solver, status)
+    timings = (("model", t1 - t0), ("solve", t2 - t1))
     if name.planned:
         picked = [o for o, var in enumerate(um.pick) if solver.boolean_value(var)]
         fills: dict[tuple[int, int], list[str]] = {}
@@ -50,24 +77,60 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
                 fills.setdefault((o, bi), []).append(seg_id)
         airings = lay_out(problem, picked, fills)
         return UnitSolution(problem.unit, name, solver.objective_value, solver.best_objective_bound,
-                            tuple(airings), (), score_breakdown(problem, airings))
+                            tuple(airings), (), score_breakdown(problem, airings), timings=timings)
     if status == cp_model.INFEASIBLE:
         conflicts = conflicting_requirements(problem, problem.policy.time_budget)
     else:
         conflicts = [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
                      "raise policy.time_budget"]
-    return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {})
+    return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {},
+                        timings=timings + (("explain", time.perf_counter() - t2),))
+
+
+def _to_cache(sol: UnitSolution) -> dict:
+    return {"status": str(sol.status), "objective": sol.objective, "bound": sol.bound,
+            "airings": [[a.kind, a.item_id, a.day, a.start, a.minutes, a.option, a.bin] for a in sol.airings],
+            "conflicts": list(sol.conflicts),
+            "scores": [[k, i, m, terms] for (k, i, m), terms in sol.scores.items()]}
+
+
+def _from_cache(unit: Unit, digest: str, data: dict) -> UnitSolution | None:
+    try:
+        return UnitSolution(unit, SolveStatus(data["status"]), float(data["objective"]), float(data["bound"]),
+                            tuple(Airing(*a) for a in data["airings"]), tuple(data["conflicts"]),
+                            {(k, i, m): dict(terms) for k, i, m, terms in data["scores"]}, digest, cached=True)
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed entry is a miss
+
+
+def solve_unit(dataset: Dataset, week: str, unit: Unit, cache_dir: str | None = None) -> UnitSolution:
+    """Build one unit's problem, take its solution from the cache if its digest is there, else
+    solve it (and store it). Runs in a worker process, local or on a Dask worker."""
+    t0 = time.perf_counter()
+    problem = build_problem(dataset, unit, week)
+    digest = problem_digest(problem, GAP_LIMIT, SEED)
+    built = ("problem", time.perf_counter() - t0)
+    cache = SolutionCache(Path(cache_dir)) if cache_dir else None
+    data = cache.get(digest) if cache else None
+    if data is not None:
+        hit = _from_cache(unit, digest, data)
+        if hit is not None:
+            return replace(hit, timings=(built, ("cache", time.perf_counter() - t0 - built[1])))
+    sol = solve_problem(problem)
+    if cache is not None and sol.status is not SolveStatus.UNKNOWN:
+        cache.put(digest, _to_cache(sol))
+    return replace(sol, digest=digest, timings=(built,) + sol.timings)
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(dataset: Dataset, week: str) -> None:
-    _WORKER["dataset"], _WORKER["week"] = dataset, week
+def _init_worker(dataset: Dataset, week: str, cache_dir: str | None) -> None:
+    _WORKER.update(dataset=dataset, week=week, cache_dir=cache_dir)
 
 
 def _solve_unit_in_worker(unit: Unit) -> UnitSolution:
-    return solve_problem(build_problem(_WORKER["dataset"], unit, _WORKER["week"]))
+    return solve_unit(_WORKER["dataset"], _WORKER["week"], unit, _WORKER["cache_dir"])
 
 
 _UNSCALED = ("availability", "priority", "delay_min")
@@ -77,14 +140,72 @@ def _for_member(rep: UnitSolution, unit: Unit) -> UnitSolution:
     """The representative's solution for an identical unit: every term scales with population."""
     f = unit.population / max(1, rep.unit.population)
     scores = {key: {k: (v if k in _UNSCALED else v * f) for k, v in terms.items()} for key, terms in rep.scores.items()}
-    return UnitSolution(unit, rep.status, rep.objective * f, rep.bound * f, rep.airings, rep.conflicts, scores)
+    return UnitSolution(unit, rep.status, rep.objective * f, rep.bound * f, rep.airings, rep.conflicts, scores,
+                        rep.digest, rep.cached)
+
+
+def _bounded(submit: Callable[[Unit], object], wait_any: Callable[[set], tuple[set, set]],
+             result: Callable[[object], UnitSolution], units: list[Unit], in_flight: int) -> Iterator[UnitSolution]:
+    """Submit units a few at a time and yield their solutions as they finish: the main process
+    never holds more than `in_flight` pending units."""
+    todo = deque(units)
+    pending: set = set()
+    while todo or pending:
+        while todo and len(pending) < in_flight:
+            pending.add(submit(todo.popleft()))
+        done, pending = wait_any(pending)
+        for fut in done:  # any order: the plan is merged by unit id
+            yield result(fut)
+
+
+def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_dir: str | None) -> Iterator[UnitSolution]:
+    if workers == 1:
+        for unit in reps:
+            yield solve_unit(dataset, week, unit, cache_dir)
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
+                             initargs=(dataset, week, cache_dir)) as pool:
+        yield from _bounded(lambda u: pool.submit(_solve_unit_in_worker, u),
+                            lambda pending: wait(pending, return_when=FIRST_COMPLETED),
+                            lambda fut: fut.result(), reps, 4 * workers)
+
+
+def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
+          cache_dir: str | None) -> Iterator[UnitSolution]:
+    """Send the units to a dask.distributed cluster; the dataset goes to every worker once."""
+    try:
+        from distributed import Client, wait as dask_wait
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise LoaError("--executor dask needs the 'distributed' package (pip install 'dask[distributed]')")
+    if not scheduler:
+        raise DataError(Problem("--scheduler", None, "scheduler", "", "a Dask scheduler address, e.g. tcp://HOST:8786"))
+    try:
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise DataError(Problem("--scheduler", None, "scheduler", scheduler,
+                                f"a reachable Dask scheduler ({exc})")) from None
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        shared = client.scatter(dataset, broadcast=True, hash=False)
+        yield from _bounded(lambda u: client.submit(solve_unit, shared, week, u, cache_dir, pure=False),
+                            lambda pending: _dask_wait_any(dask_wait, pending),
+                            lambda fut: fut.result(), reps, 4 * workers)
+    finally:
+        client.close()
+
+
+def _dask_wait_any(dask_wait, pending: set) -> tuple[set, set]:
+    done, not_done = dask_wait(list(pending), return_when="FIRST_COMPLETED")
+    return set(done), set(not_done)
 
 
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
               progress: Callable[[int, int, str], None] | None = None,
-              settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
-    """Solve every distinct unit of the week once, in parallel, and merge; infeasible units
-    keep their conflicts. `progress(done, total, unit id)` is called once per unit."""
+              settings: tuple[tuple[str, str], ...] = (), executor: str = "local", scheduler: str | None = None,
+              cache: SolutionCache | None = None, stats: dict | None = None) -> WeekPlan:
+    """Solve every distinct unit of the week once, on the executor, and merge; infeasible units
+    keep their conflicts. `progress(done, total, unit id)` is called once per unit; `stats`, if
+    given, receives the count of distinct solves, cache hits and per-phase worker seconds."""
     units = build_units(dataset, site_ids)
     if not units:
         raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id",
@@ -97,25 +218,26 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
                   key=lambda u: (-len(u.sites), -sum(1 for g in dataset.segments
                                                      if all(segment_applies(dataset, s, g) for s in u.sites)), u.id))
     by_rep = {members[0].id: members for members in classes.values()}
-    workers = max(1, min(workers or os.cpu_count() or 1, len(reps)))
+    cache_dir = str(cache.root) if cache is not None else None
+    if executor == "dask":
+        stream = _dask(dataset, week, reps, scheduler, cache_dir)
+    elif executor == "local":
+        stream = _local(dataset, week, reps, max(1, min(workers or os.cpu_count() or 1, len(reps))), cache_dir)
+    else:
+        raise DataError(Problem("--executor", None, "executor", executor, " or ".join(EXECUTORS)))
     solutions: list[UnitSolution] = []
-
-    def collect(rep_solution: UnitSolution) -> None:
+    phases: dict[str, float] = {}
+    hits = 0
+    for rep_solution in stream:
+        hits += rep_solution.cached
+        for phase, seconds in rep_solution.timings:
+            phases[phase] = phases.get(phase, 0.0) + seconds
         for member in by_rep[rep_solution.unit.id]:
             solutions.append(rep_solution if member is rep_solution.unit else _for_member(rep_solution, member))
             if progress:
                 progress(len(solutions), len(units), member.id)
-
-    if workers == 1:
-        _init_worker(dataset, week)
-        for unit in reps:
-            collect(_solve_unit_in_worker(unit))
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
-                                 initargs=(dataset, week)) as pool:
-            futures = [pool.submit(_solve_unit_in_worker, unit) for unit in reps]
-            for fut in as_completed(futures):
-                collect(fut.result())
+    if stats is not None:
+        stats.update(units=len(units), distinct=len(reps), cache_hits=hits, worker_seconds=phases)
     solutions.sort(key=lambda s: s.unit.id)
     return assemble_plan(dataset, week, solutions, settings)
 

@@ -1,0 +1,80 @@
+"""Per-unit solution cache, keyed by a digest of the unit's problem.
+
+The digest covers everything the model of a unit is built from (`build_model` reads only the
+`UnitProblem`): the unit's sites and populations, week, rules, relays, segments, session
+options with their bins and audience, and the per-minute audience shares, plus the solver's
+settings and the source of the code that builds and solves it (so an upgrade of loa or OR-Tools
+never reuses an old answer). Equal digests therefore mean equal models, and the solve is
+deterministic (one worker, fixed seed, deterministic budget): a cached solution is exactly the
+one a new solve would return, so a plan made from the cache is byte-identical.
+
+Files live in `solutions/<2 hex>/<digest>.json` under the cache folder ($LOA_CACHE_DIR, else
+$XDG_CACHE_HOME/loa or ~/.cache/loa; `LOA_CACHE_DIR=off` disables it), written atomically.
+An unreadable or malformed entry is a miss, never an error.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from functools import lru_cache
+from pathlib import Path
+
+from ..fsutil import cache_root, write_text_atomic
+from .problem import UnitProblem
+
+# the modules whose code decides a unit's solution, besides the problem's content
+_CODE = ("solver/problem.py", "solver/model.py", "solver/objective.py", "solver/explain.py", "solver/run.py",
+         "solver/cache.py", "rules.py", "audience.py", "domain.py")
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """sha256 of the solver's source and the OR-Tools version."""
+    from ortools import __version__ as ortools_version
+
+    base = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(f"ortools {ortools_version}\n".encode())
+    for name in _CODE:
+        h.update(name.encode() + b"\0" + (base / name).read_bytes())
+    return h.hexdigest()
+
+
+def problem_digest(problem: UnitProblem, *settings: object) -> str:
+    """Content digest of one unit's problem and the solver `settings` it is solved with."""
+    h = hashlib.sha256(code_version().encode())
+    p = problem
+    h.update(repr((settings, p.unit, p.week, p.days, p.policy, p.broadcast_days, sorted(p.relays.items()),
+                   sorted(p.segments.items()), sorted(p.segment_days.items()), p.options,
+                   sorted(p.requirements.items()), p.notes)).encode())
+    for day in sorted(p.shares):
+        h.update(array("d", p.shares[day]).tobytes())
+    return h.hexdigest()
+
+
+class SolutionCache:
+    """JSON files of solved units under `root`, one per problem digest."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @classmethod
+    def default(cls) -> SolutionCache | None:
+        root = cache_root()
+        return None if root is None else cls(root / "solutions")
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.json"
+
+    def get(self, digest: str) -> dict | None:
+        try:
+            data = json.loads(self.path(digest).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("digest") == digest else None
+
+    def put(self, digest: str, data: dict) -> None:
+        try:
+            write_text_atomic(self.path(digest), json.dumps({"digest": digest, **data}, sort_keys=True))
+        except OSError:
+            pass  # a cache only: never fail a run because it cannot be written
