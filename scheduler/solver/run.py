@@ -174,7 +174,7 @@ def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
           cache_dir: str | None) -> Iterator[UnitSolution]:
     """Send the units to a dask.distributed cluster; the dataset goes to every worker once."""
     try:
-        from distributed import Client, wait as dask_wait
+        from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - distributed is a dependency
         raise LoaError("--executor dask needs the 'distributed' package (pip install 'dask[distributed]')")
     if not scheduler:
@@ -185,18 +185,19 @@ def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
         raise DataError(Problem("--scheduler", None, "scheduler", scheduler,
                                 f"a reachable Dask scheduler ({exc})")) from None
     try:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        in_flight = 4 * max(1, len(client.scheduler_info().get("workers", {})))
         shared = client.scatter(dataset, broadcast=True, hash=False)
-        yield from _bounded(lambda u: client.submit(solve_unit, shared, week, u, cache_dir, pure=False),
-                            lambda pending: _dask_wait_any(dask_wait, pending),
-                            lambda fut: fut.result(), reps, 4 * workers)
+        todo = deque(reps)
+        running = as_completed(loop=client.loop)
+        for _ in range(min(in_flight, len(todo))):
+            running.add(client.submit(solve_unit, shared, week, todo.popleft(), cache_dir, pure=False))
+        for fut in running:  # a few units at a time, as with the local pool
+            yield fut.result()
+            fut.release()
+            if todo:
+                running.add(client.submit(solve_unit, shared, week, todo.popleft(), cache_dir, pure=False))
     finally:
         client.close()
-
-
-def _dask_wait_any(dask_wait, pending: set) -> tuple[set, set]:
-    done, not_done = dask_wait(list(pending), return_when="FIRST_COMPLETED")
-    return set(done), set(not_done)
 
 
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
