@@ -117,8 +117,13 @@ def availability(dataset: Dataset, site: Site, day: date) -> tuple[float, ...]:
 
 def availability_steps(dataset: Dataset, site: Site, day: date) -> tuple[tuple[int, float], ...]:
     """The day's availability as (minute, share) change points: a curve plan.json can carry."""
+    return _steps(*_site_inputs(dataset, site, day))
+
+
+@lru_cache(maxsize=16384)
+def _steps(points, coords, day, factor) -> tuple[tuple[int, float], ...]:
     steps: list[tuple[int, float]] = []
-    for minute, value in enumerate(availability(dataset, site, day)):
+    for minute, value in enumerate(_curve_values(points, coords, day, factor)):
         if not steps or steps[-1][1] != value:
             steps.append((minute, value))
     return tuple(steps)

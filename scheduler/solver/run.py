@@ -237,10 +237,13 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
             solutions.append(rep_solution if member is rep_solution.unit else _for_member(rep_solution, member))
             if progress:
                 progress(len(solutions), len(units), member.id)
-    if stats is not None:
-        stats.update(units=len(units), distinct=len(reps), cache_hits=hits, worker_seconds=phases)
     solutions.sort(key=lambda s: s.unit.id)
-    return assemble_plan(dataset, week, solutions, settings)
+    t = time.perf_counter()
+    plan = assemble_plan(dataset, week, solutions, settings)
+    if stats is not None:
+        stats.update(units=len(units), distinct=len(reps), cache_hits=hits, worker_seconds=phases,
+                     assemble_seconds=time.perf_counter() - t)
+    return plan
 
 
 def plan_sites(dataset: Dataset, week: str, site_ids: set[str]) -> tuple[PlanSite, ...]:
@@ -282,9 +285,12 @@ def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
                                 sol.status, round(sol.objective, 3), round(sol.bound, 3), sol.conflicts))
         for site in sol.unit.sites:
             site_ids.add(site.id)
+            curves = {}
             for a in sol.airings:
                 start = monday + timedelta(minutes=a.week_minute)
-                curve = availability(dataset, site, start.date())
+                if a.day not in curves:
+                    curves[a.day] = availability(dataset, site, start.date())
+                curve = curves[a.day]
                 share = sum(curve[a.start:a.start + a.minutes]) / a.minutes
                 placements.append(Placement(
                     site_id=site.id, kind=a.kind, item_id=a.item_id, start=start,
