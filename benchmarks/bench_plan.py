@@ -39,39 +39,45 @@ def machine() -> str:
             f"{platform.platform()}; load average at start {os.getloadavg()[0]:.1f}")
 
 
-def cli_wall(args: list[str], env: dict) -> float:
-    t = time.perf_counter()
+def cli_wall(args: list[str], env: dict) -> tuple[float, float]:
+    """Wall and CPU seconds of one `loa` process (and its workers)."""
+    t, c = time.perf_counter(), cpu()
     subprocess.run([sys.executable, "-m", "scheduler.cli", *args], check=True, env=env, cwd=REPO,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    return time.perf_counter() - t, cpu() - c
 
 
-def phases(data: Path, week: str, workers: int | None) -> tuple[list[tuple[str, float]], dict]:
-    """One cold run, timed step by step, with an empty audio-probe cache."""
+def cpu() -> float:
+    """CPU seconds of this process and its finished children (the pool's workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def phases(data: Path, week: str, workers: int | None) -> tuple[list[tuple[str, float | None, float]], dict]:
+    """One cold run, timed step by step (wall and CPU seconds), with an empty audio-probe cache."""
     with tempfile.TemporaryDirectory() as tmp:
         old = os.environ.get("LOA_CACHE_DIR")
         os.environ["LOA_CACHE_DIR"] = str(Path(tmp) / "cache")
         try:
-            rows = []
-            t = time.perf_counter()
-            dataset = load_dataset(data)
-            rows.append(("load dataset and probe audio", time.perf_counter() - t))
+            rows: list[tuple[str, float | None, float]] = []
+
+            def step(name, fn):
+                t, c = time.perf_counter(), cpu()
+                value = fn()
+                rows.append((name, time.perf_counter() - t, cpu() - c))
+                return value
+
+            dataset = step("load dataset and probe audio", lambda: load_dataset(data))
             stats: dict = {}
-            t = time.perf_counter()
-            plan = plan_week(dataset, week, workers=workers, stats=stats)
-            rows.append(("plan_week (wall, all below)", time.perf_counter() - t))
-            for name in ("problem", "model", "solve"):
-                rows.append((f"  {name} (CPU seconds summed over workers)", stats["worker_seconds"].get(name, 0.0)))
-            rows.append(("  assemble the plan (main process)", stats.get("assemble_seconds", 0.0)))
-            t = time.perf_counter()
-            broken = verify(plan)
-            rows.append(("verify", time.perf_counter() - t))
-            t = time.perf_counter()
-            write_plan(plan, Path(tmp) / "out" / "audio_manifests" / week / "plan.json")
-            rows.append(("write plan.json", time.perf_counter() - t))
-            t = time.perf_counter()
-            export_all(plan, Path(tmp) / "out")
-            rows.append(("export calendars and manifests", time.perf_counter() - t))
+            plan = step("plan_week (all of the four below)",
+                        lambda: plan_week(dataset, week, workers=workers, stats=stats))
+            for name, label in (("problem", "build session options (workers)"),
+                                ("model", "build CP-SAT models (workers)"), ("solve", "solve (workers)")):
+                rows.append((f"  {label}", None, stats["worker_seconds"].get(name, 0.0)))
+            rows.append(("  assemble the plan (main process)", None, stats.get("assemble_seconds", 0.0)))
+            broken = step("verify", lambda: verify(plan))
+            step("write plan.json", lambda: write_plan(plan, Path(tmp) / "out" / "audio_manifests" / week / "plan.json"))
+            step("export calendars and manifests", lambda: export_all(plan, Path(tmp) / "out"))
             assert not broken, broken[:5]
             return rows, stats
         finally:
@@ -93,12 +99,13 @@ def main() -> None:
     print(f"- machine: {machine()}")
 
     dataset = load_dataset(data)
-    walls, digests = [], set()
+    walls, cpus, digests = [], [], set()
     plan, stats = None, {}
     for _ in range(args.runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu()
         plan = plan_week(dataset, args.week, workers=args.workers, stats=stats)
         walls.append(time.perf_counter() - t)
+        cpus.append(cpu() - c)
         digests.add(plan_digest(plan))
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -109,7 +116,8 @@ def main() -> None:
           f"{stats['distinct']} distinct solves; placements: {len(plan.placements)}")
     print(f"- **cold plan** (plan_week, no solution cache) over {args.runs} runs: median "
           f"**{statistics.median(walls):.1f} s** (min {min(walls):.1f}, max {max(walls):.1f}); identical plans: "
-          f"{len(digests) == 1}")
+          f"{len(digests) == 1}; CPU median {statistics.median(cpus):.1f} s (main + workers); CP-SAT "
+          f"deterministic time {stats['worker_seconds'].get('deterministic', 0.0):.1f} over the distinct solves")
     print(f"- peak memory: main process {peak_self:.0f} MiB, largest worker {peak_child:.0f} MiB")
     print(f"- status: {sum(u.status is SolveStatus.OPTIMAL for u in planned)} units proven optimal, "
           f"{sum(u.status is SolveStatus.FEASIBLE for u in planned)} proven within {GAP_LIMIT:.1%} of optimum; "
@@ -121,19 +129,21 @@ def main() -> None:
         cmd = ["plan", "--data", str(data), "--week", args.week, "--out", str(Path(tmp) / "out"), "--no-export"]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
-        cold = cli_wall(cmd, env)
+        cold, cold_cpu = cli_wall(cmd, env)
         first = (Path(tmp) / "out" / "audio_manifests" / args.week / "plan.json").read_bytes()
-        warm = [cli_wall(cmd, env) for _ in range(max(3, args.runs))]
+        runs = [cli_wall(cmd, env) for _ in range(max(3, args.runs))]
+        warm, warm_cpu = [w for w, _ in runs], [c for _, c in runs]
         same = (Path(tmp) / "out" / "audio_manifests" / args.week / "plan.json").read_bytes() == first
-    print(f"- **`loa plan --no-export`** (whole process): cold {cold:.1f} s; **unchanged re-run** (solution cache) "
-          f"median **{statistics.median(warm):.1f} s** over {len(warm)} runs (min {min(warm):.1f}, max "
-          f"{max(warm):.1f}); plan.json byte-identical: {same}\n")
+    print(f"- **`loa plan --no-export`** (whole process): cold {cold:.1f} s wall, {cold_cpu:.1f} s CPU; "
+          f"**unchanged re-run** (solution cache) median **{statistics.median(warm):.1f} s** wall over {len(warm)} "
+          f"runs (min {min(warm):.1f}, max {max(warm):.1f}), {statistics.median(warm_cpu):.1f} s CPU; "
+          f"plan.json byte-identical: {same}\n")
 
     rows, _ = phases(data, args.week, args.workers)
     print("## Where the time goes (one cold run, empty caches)\n")
-    print("| phase | seconds |\n|---|---:|")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} |")
+    print("| phase | wall (s) | CPU (s) |\n|---|---:|---:|")
+    for name, wall, seconds in rows:
+        print(f"| {name} | {'' if wall is None else f'{wall:.2f}'} | {seconds:.2f} |")
 
     print("\n## Per district\n")
     print("| district | units | proven optimal | objective | bound | gap |")
