@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, PlanItem, PlanSite, SiteRules,
                      SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
-from .fsutil import write_text_atomic
+from .fsutil import write_chunks_atomic
 
 FORMAT_VERSION = 2
 MAX_PLAN_BYTES = 512 * 1024 * 1024  # a province plan is a few MB; refuse to read absurd files
@@ -221,7 +221,37 @@ def _item_dict(i: PlanItem) -> dict:
                      "valid_to": i.valid_to.isoformat() if i.valid_to else None, "min_gap_min": i.min_gap_min}
 
 
-def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
+class _Lazy(list):
+    """A list to the JSON encoder whose items are made one at a time as they are written, so a
+    nation's plan.json is never held in memory as a whole (the pure-Python encoder that
+    `json.dump(..., indent=...)` uses only takes its length and iterates it)."""
+
+    def __init__(self, items, make):
+        super().__init__()
+        self._items, self._make = items, make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return (self._make(x) for x in self._items)
+
+
+def _placement_dict(p) -> dict:
+    return {
+        "site": p.site_id,
+        "kind": p.kind,
+        "id": p.item_id,
+        "start": local_iso(p.start),
+        "end": local_iso(p.end),
+        "listeners": round(p.listeners, 3),
+        "score": {k: round(v, 6) for k, v in p.score},
+    }
+
+
+def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None, lazy: bool = False) -> dict:
+    """plan.json as a dict; with `lazy`, sites and placements are made while being written."""
+    listed = (lambda items, make: _Lazy(items, make)) if lazy else (lambda items, make: [make(x) for x in items])
     root = plan.dataset_root
     if plan_path is not None:
         root = os.path.relpath(Path(plan.dataset_root).resolve(), plan_path.resolve().parent)
@@ -232,7 +262,7 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
         "dataset": {"name": plan.dataset_name, "root": Path(root).as_posix(),
                     "fingerprint": plan.dataset_fingerprint, "province": plan.province},
         "settings": [list(s) for s in plan.settings],
-        "sites": [_site_dict(s) for s in sorted(plan.sites, key=lambda s: s.id)],
+        "sites": listed(sorted(plan.sites, key=lambda s: s.id), _site_dict),
         "items": [_item_dict(i) for i in sorted(plan.items, key=lambda i: (i.kind, i.id))],
         "units": [
             {"unit_id": u.unit_id, "site_ids": list(u.site_ids), "district_id": u.district_id,
@@ -240,25 +270,22 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
              "gap": None if math.isnan(u.gap) else round(u.gap, 6), "conflicts": list(u.conflicts)}
             for u in sorted(plan.units, key=lambda u: u.unit_id)
         ],
-        "placements": [
-            {
-                "site": p.site_id,
-                "kind": p.kind,
-                "id": p.item_id,
-                "start": local_iso(p.start),
-                "end": local_iso(p.end),
-                "listeners": round(p.listeners, 3),
-                "score": {k: round(v, 6) for k, v in p.score},
-            }
-            for p in sorted(plan.placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id))
-        ],
+        "placements": listed(sorted(plan.placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id)),
+                             _placement_dict),
     }
 
 
 def write_plan(plan: WeekPlan, path: Path) -> Path:
+    """Write plan.json atomically, streaming: the text is encoded piece by piece into the file."""
     path = Path(path)
-    data = plan_to_dict(plan, path)
-    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
+    data = plan_to_dict(plan, path, lazy=True)
+
+    def chunks():
+        for piece in json.JSONEncoder(ensure_ascii=False, indent=1, sort_keys=False).iterencode(data):
+            yield piece.encode("utf-8")
+        yield b"\n"
+
+    write_chunks_atomic(path, chunks())
     return path
 
 
