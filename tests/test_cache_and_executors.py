@@ -104,3 +104,22 @@ def test_dask_local_cluster_gives_the_same_plan_json_as_the_process_pool(tmp_pat
         plan = plan_week(sample(), WEEK, executor="dask", scheduler=cluster.scheduler_address, stats=stats)
     assert stats["distinct"] == 3
     assert write_plan(plan, tmp_path / "dask" / "plan.json").read_bytes() == local
+
+
+def test_cli_prints_proven_gap_and_cache_use_and_refuses_dask_without_scheduler(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from scheduler import cli, pipeline
+
+    monkeypatch.setattr(pipeline, "load_dataset", lambda path: sample())
+    monkeypatch.setenv("LOA_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["plan", "--data", "x", "--week", WEEK, "--out", str(tmp_path), "--no-export", "--workers", "1"]
+    first = CliRunner().invoke(cli.main, args)
+    assert first.exit_code == 0, first.output
+    assert "of optimum (proven)" in first.output or "optimal (proven)" in first.output
+    assert "from the solution cache: 0" in first.output
+    again = CliRunner().invoke(cli.main, args)
+    assert "distinct solves: 3, from the solution cache: 3" in again.output
+    dask = CliRunner().invoke(cli.main, args + ["--executor", "dask"])
+    assert dask.exit_code == 2 and "tcp://HOST:8786" in dask.output
+    assert "Traceback" not in dask.output
