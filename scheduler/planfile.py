@@ -280,10 +280,17 @@ def write_plan(plan: WeekPlan, path: Path) -> Path:
     path = Path(path)
     data = plan_to_dict(plan, path, lazy=True)
 
-    def chunks():
+    def chunks():  # the encoder yields tiny pieces: hand them on a megabyte at a time
+        buffer: list[str] = []
+        size = 0
         for piece in json.JSONEncoder(ensure_ascii=False, indent=1, sort_keys=False).iterencode(data):
-            yield piece.encode("utf-8")
-        yield b"\n"
+            buffer.append(piece)
+            size += len(piece)
+            if size >= 1 << 20:
+                yield "".join(buffer).encode("utf-8")
+                buffer, size = [], 0
+        buffer.append("\n")
+        yield "".join(buffer).encode("utf-8")
 
     write_chunks_atomic(path, chunks())
     return path
