@@ -145,30 +145,23 @@ def _for_member(rep: UnitSolution, unit: Unit) -> UnitSolution:
                         rep.digest, rep.cached)
 
 
-def _bounded(submit: Callable[[Unit], object], wait_any: Callable[[set], tuple[set, set]],
-             result: Callable[[object], UnitSolution], units: list[Unit], in_flight: int) -> Iterator[UnitSolution]:
-    """Submit units a few at a time and yield their solutions as they finish: the main process
-    never holds more than `in_flight` pending units."""
-    todo = deque(units)
-    pending: set = set()
-    while todo or pending:
-        while todo and len(pending) < in_flight:
-            pending.add(submit(todo.popleft()))
-        done, pending = wait_any(pending)
-        for fut in done:  # any order: the plan is merged by unit id
-            yield result(fut)
-
-
 def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_dir: str | None) -> Iterator[UnitSolution]:
+    """Solve on a process pool of this machine, a few units per worker in flight at a time, so
+    the main process never holds more than those pending; yield solutions as they finish."""
     if workers == 1:
         for unit in reps:
             yield solve_unit(dataset, week, unit, cache_dir)
         return
     with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
                              initargs=(dataset, week, cache_dir)) as pool:
-        yield from _bounded(lambda u: pool.submit(_solve_unit_in_worker, u),
-                            lambda pending: wait(pending, return_when=FIRST_COMPLETED),
-                            lambda fut: fut.result(), reps, 4 * workers)
+        todo = deque(reps)
+        pending: set = set()
+        while todo or pending:
+            while todo and len(pending) < 4 * workers:
+                pending.add(pool.submit(_solve_unit_in_worker, todo.popleft()))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:  # any order: the plan is merged by unit id
+                yield fut.result()
 
 
 def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
