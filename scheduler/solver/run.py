@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ortools.sat.python import cp_model
 
@@ -220,7 +220,7 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
         stream = _local(dataset, week, reps, max(1, min(workers or os.cpu_count() or 1, len(reps))), cache_dir)
     else:
         raise DataError(Problem("--executor", None, "executor", executor, " or ".join(EXECUTORS)))
-    solutions: list[UnitSolution] = []
+    solved: list[tuple[str, Unit, UnitSolution]] = []  # (unit id, unit, its representative's solution)
     phases: dict[str, float] = {}
     hits = 0
     for rep_solution in stream:
@@ -228,10 +228,12 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
         for phase, seconds in rep_solution.timings:
             phases[phase] = phases.get(phase, 0.0) + seconds
         for member in by_rep[rep_solution.unit.id]:
-            solutions.append(rep_solution if member is rep_solution.unit else _for_member(rep_solution, member))
+            solved.append((member.id, member, rep_solution))
             if progress:
-                progress(len(solutions), len(units), member.id)
-    solutions.sort(key=lambda s: s.unit.id)
+                progress(len(solved), len(units), member.id)
+    solved.sort(key=lambda t: t[0])
+    # members' scaled solutions are made one at a time while assembling, never all at once
+    solutions = (rep if member is rep.unit else _for_member(rep, member) for _id, member, rep in solved)
     t = time.process_time()
     plan = assemble_plan(dataset, week, solutions, settings)
     if stats is not None:
@@ -268,7 +270,7 @@ def plan_items(dataset: Dataset) -> tuple[PlanItem, ...]:
     return tuple(sorted(items, key=lambda i: (i.kind, i.id)))
 
 
-def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
+def assemble_plan(dataset: Dataset, week: str, solutions: Iterable[UnitSolution],
                   settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
     monday = datetime.combine(week_monday(week), datetime.min.time())
     placements: list[Placement] = []
