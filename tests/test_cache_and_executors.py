@@ -123,3 +123,25 @@ def test_cli_prints_proven_gap_and_cache_use_and_refuses_dask_without_scheduler(
     dask = CliRunner().invoke(cli.main, args + ["--executor", "dask"])
     assert dask.exit_code == 2 and "tcp://HOST:8786" in dask.output
     assert "Traceback" not in dask.output
+
+
+def test_an_unchanged_dataset_finds_its_units_without_building_them(tiny_copy, tmp_path):
+    from conftest import edit
+    from scheduler.dataset import load_dataset
+
+    cache = SolutionCache(tmp_path / "cache")
+    first = plan_week(load_dataset(tiny_copy), WEEK, workers=1, cache=cache)
+    stats = {}
+    again = plan_week(load_dataset(tiny_copy), WEEK, workers=1, cache=cache, stats=stats)
+    assert stats["cache_hits"] == stats["distinct"] and stats["worker_seconds"] == {}  # nothing built
+    assert write_plan(again, tmp_path / "a.json").read_bytes() == write_plan(first, tmp_path / "b.json").read_bytes()
+    # a changed file changes the shortcut: every unit's problem is built again, and the units
+    # the change does not touch are still found by their problem digest
+    edit(tiny_copy / "segments.csv", "cchc-jrai,Mục tiêu cải cách hành chính (tiếng Gia Rai),1,jra,audio/cchc-jrai.ogg,1,2",
+         "cchc-jrai,Mục tiêu cải cách hành chính (tiếng Gia Rai),1,jra,audio/cchc-jrai.ogg,1,1")
+    stats = {}
+    changed = plan_week(load_dataset(tiny_copy), WEEK, workers=1, cache=cache, stats=stats)
+    assert "problem" in stats["worker_seconds"]
+    assert 0 < stats["cache_hits"] < stats["distinct"]  # the Jrai-speaking sync group is solved again
+    assert write_plan(changed, tmp_path / "c.json").read_bytes() == \
+        write_plan(plan_week(load_dataset(tiny_copy), WEEK, workers=1), tmp_path / "d.json").read_bytes()

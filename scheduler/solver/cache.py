@@ -8,7 +8,7 @@ never reuses an old answer). Equal digests therefore mean equal models, and the 
 deterministic (one worker, fixed seed, deterministic budget): a cached solution is exactly the
 one a new solve would return, so a plan made from the cache is byte-identical.
 
-Files live in `solutions/<2 hex>/<digest>.json` under the cache folder ($LOA_CACHE_DIR, else
+Files live in `solutions/<2 hex>/<digest>.json` (and the index in `solutions/index/`) under the cache folder ($LOA_CACHE_DIR, else
 $XDG_CACHE_HOME/loa or ~/.cache/loa; `LOA_CACHE_DIR=off` disables it), written atomically.
 An unreadable or malformed entry is a miss, never an error.
 """
@@ -52,8 +52,25 @@ def problem_digest(problem: UnitProblem, *settings: object) -> str:
     return h.hexdigest()
 
 
+def input_key(fingerprint: str, policy: object, week: str, unit_id: str, site_ids: tuple[str, ...],
+              *settings: object) -> str:
+    """A shortcut to a unit's problem digest without building the problem: the dataset's
+    fingerprint (sha256 of every dataset file and audio file), the policy with its --set
+    overrides, the week, the unit, the solver settings, the code and the libraries that turn
+    dates into audiences. Only for datasets loaded from files (with a fingerprint)."""
+    import astral
+    import holidays
+
+    h = hashlib.sha256(code_version().encode())
+    h.update(repr((fingerprint, policy, week, unit_id, site_ids, settings, holidays.__version__,
+                   getattr(astral, "__version__", ""))).encode())
+    return h.hexdigest()
+
+
 class SolutionCache:
-    """JSON files of solved units under `root`, one per problem digest."""
+    """JSON files of solved units under `root`, one per problem digest, and an index from
+    `input_key` to problem digest, so an unchanged unit is found without building its problem.
+    Solutions stay keyed by the problem digest: the index only says where to look."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -78,3 +95,16 @@ class SolutionCache:
             write_text_atomic(self.path(digest), json.dumps({"digest": digest, **data}, sort_keys=True))
         except OSError:
             pass  # a cache only: never fail a run because it cannot be written
+
+    def digest_for(self, key: str) -> str | None:
+        try:
+            digest = (self.root / "index" / key[:2] / key).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return digest if len(digest) == 64 else None
+
+    def remember(self, key: str, digest: str) -> None:
+        try:
+            write_text_atomic(self.root / "index" / key[:2] / key, digest)
+        except OSError:
+            pass

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
+from itertools import chain
 from datetime import datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,7 +29,7 @@ from ..domain import (Dataset, PlanItem, PlanSite, Placement, SolveStatus, UnitR
 from ..errors import DataError, LoaError, Problem
 from ..policy import site_policy
 from ..rules import segment_applies, site_rules
-from .cache import SolutionCache, problem_digest
+from .cache import SolutionCache, input_key, problem_digest
 from .explain import conflicting_requirements, score_breakdown
 from .model import SEED, build_model, solver_for
 from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
@@ -123,6 +124,26 @@ def solve_unit(dataset: Dataset, week: str, unit: Unit, cache_dir: str | None = 
     return replace(sol, digest=digest, timings=(built,) + sol.timings)
 
 
+def _input_key(dataset: Dataset, week: str, unit: Unit) -> str:
+    return input_key(dataset.fingerprint, dataset.policy, week, unit.id, tuple(s.id for s in unit.sites),
+                     GAP_LIMIT, SEED)
+
+
+def _known(cache: SolutionCache | None, key: str | None, unit: Unit) -> UnitSolution | None:
+    """The cached solution of a unit whose inputs are unchanged, found through the index."""
+    digest = cache.digest_for(key) if cache is not None and key else None
+    data = cache.get(digest) if digest else None
+    return _from_cache(unit, digest, data) if data is not None else None
+
+
+def _remembered(cache: SolutionCache | None, keys: dict[str, str], stream: Iterator[UnitSolution]):
+    """Pass solutions on, noting in the cache's index which problem each unit's inputs gave."""
+    for sol in stream:
+        if cache is not None and sol.unit.id in keys and sol.digest:
+            cache.remember(keys[sol.unit.id], sol.digest)
+        yield sol
+
+
 _WORKER: dict = {}
 
 
@@ -213,13 +234,19 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
                   key=lambda u: (-len(u.sites), -sum(1 for g in dataset.segments
                                                      if all(segment_applies(dataset, s, g) for s in u.sites)), u.id))
     by_rep = {members[0].id: members for members in classes.values()}
-    cache_dir = str(cache.root) if cache is not None else None
-    if executor == "dask":
-        stream = _dask(dataset, week, reps, scheduler, cache_dir)
-    elif executor == "local":
-        stream = _local(dataset, week, reps, max(1, min(workers or os.cpu_count() or 1, len(reps))), cache_dir)
-    else:
+    if executor not in EXECUTORS:
         raise DataError(Problem("--executor", None, "executor", executor, " or ".join(EXECUTORS)))
+    cache_dir = str(cache.root) if cache is not None else None
+    keys = {rep.id: _input_key(dataset, week, rep) for rep in reps} if cache and dataset.fingerprint else {}
+    known = [sol for rep in reps for sol in [_known(cache, keys.get(rep.id), rep)] if sol is not None]
+    todo = [rep for rep in reps if rep.id not in {sol.unit.id for sol in known}]
+    if not todo:
+        fresh: Iterator[UnitSolution] = iter(())
+    elif executor == "dask":
+        fresh = _dask(dataset, week, todo, scheduler, cache_dir)
+    else:
+        fresh = _local(dataset, week, todo, max(1, min(workers or os.cpu_count() or 1, len(todo))), cache_dir)
+    stream = chain(known, _remembered(cache, keys, fresh))
     solved: list[tuple[str, Unit, UnitSolution]] = []  # (unit id, unit, its representative's solution)
     phases: dict[str, float] = {}
     hits = 0
