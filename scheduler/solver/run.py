@@ -215,6 +215,14 @@ def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
         client.close()
 
 
+def _members(solved: deque) -> Iterator[UnitSolution]:
+    """Each unit's solution in unit order, a member's scaled from its representative's as it is
+    assembled; the queue lets go of a representative once its last member is out."""
+    while solved:
+        _id, member, rep = solved.popleft()
+        yield rep if member is rep.unit else _for_member(rep, member)
+
+
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
               progress: Callable[[int, int, str], None] | None = None,
               settings: tuple[tuple[str, str], ...] = (), executor: str = "local", scheduler: str | None = None,
@@ -259,8 +267,7 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
             if progress:
                 progress(len(solved), len(units), member.id)
     solved.sort(key=lambda t: t[0])
-    # members' scaled solutions are made one at a time while assembling, never all at once
-    solutions = (rep if member is rep.unit else _for_member(rep, member) for _id, member, rep in solved)
+    solutions = _members(deque(solved))
     t = time.process_time()
     plan = assemble_plan(dataset, week, solutions, settings)
     if stats is not None:
