@@ -41,6 +41,7 @@ bench: setup
 NATIONAL_SITES ?= 1000 5000 10500
 bench-national: setup
 	$(BIN)/python benchmarks/bench_national.py --sites $(NATIONAL_SITES) --modes distinct realistic --export
+	$(BIN)/python benchmarks/bench_national.py --sites 1000 --modes realistic --executors local dask
 
 clean:
 	rm -rf calendars/2* audio_manifests/2* reports .pytest_cache build *.egg-info
