@@ -257,8 +257,9 @@ def evening_unit(problem: UnitProblem) -> _Week:
             target = p.min_plays(seg) if pass_ == "min" else seg.max_plays
             stride = max(1, len(days) // max(1, seg.max_plays))
             first = i % len(days)
-            rotation = [days[(first + k * stride) % len(days)] for k in range(len(days))]
-            rotation += [d for k in range(len(days)) for d in [days[(first + k) % len(days)]] if d not in rotation]
+            # its plays `stride` days apart from its own first day, then any other day in turn
+            rotation = list(dict.fromkeys([days[(first + k * stride) % len(days)] for k in range(len(days))]
+                                          + [days[(first + k) % len(days)] for k in range(len(days))]))
             for day in rotation:
                 if len(week.plays.get(seg_id, [])) >= target:
                     break
