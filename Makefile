@@ -7,7 +7,7 @@ DATA    ?= data/gia_lai_2024
 WEEK    ?= 2024-W10
 APT_PKGS := ffmpeg espeak-ng sox liquidsoap chromium poppler-utils unzip
 
-.PHONY: demo test bench clean setup system-deps
+.PHONY: demo test bench bench-national clean setup system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,13 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_load.py --rows 100000
 	$(BIN)/python benchmarks/bench_plan.py --data $(DATA) --week $(WEEK) --runs 3
+
+# synthetic nations of 1,000 / 5,000 / 10,500 sites, all units distinct and duplicated as in a
+# province; long (the 10,500 distinct run alone takes most of an hour on 2 cores)
+NATIONAL_SITES ?= 1000 5000 10500
+bench-national: setup
+	$(BIN)/python benchmarks/bench_national.py --sites $(NATIONAL_SITES) --modes distinct realistic --export
+	$(BIN)/python benchmarks/bench_national.py --sites 1000 --modes realistic --executors local dask
 
 clean:
 	rm -rf calendars/2* audio_manifests/2* reports .pytest_cache build *.egg-info

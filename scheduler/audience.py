@@ -91,14 +91,12 @@ def _curve_values(
     resolved = sorted(
         (max(0, min(MINUTES - 1, sun[p.anchor] + p.offset_min)), i, p.value) for i, p in enumerate(points)
     )
-    values = [0.0] * MINUTES
+    values: list[float] = []
     current = resolved[-1][2]  # before the first point: the last point's value (wraps midnight)
-    idx = 0
-    for minute in range(MINUTES):
-        while idx < len(resolved) and resolved[idx][0] <= minute:
-            current = resolved[idx][2]
-            idx += 1
-        values[minute] = min(1.0, max(0.0, current * factor))
+    for minute, _i, value in resolved:  # each point holds from its minute until the next one
+        values += [min(1.0, max(0.0, current * factor))] * (minute - len(values))
+        current = value
+    values += [min(1.0, max(0.0, current * factor))] * (MINUTES - len(values))
     return tuple(values)
 
 
@@ -117,11 +115,13 @@ def availability(dataset: Dataset, site: Site, day: date) -> tuple[float, ...]:
 
 def availability_steps(dataset: Dataset, site: Site, day: date) -> tuple[tuple[int, float], ...]:
     """The day's availability as (minute, share) change points: a curve plan.json can carry."""
-    steps: list[tuple[int, float]] = []
-    for minute, value in enumerate(availability(dataset, site, day)):
-        if not steps or steps[-1][1] != value:
-            steps.append((minute, value))
-    return tuple(steps)
+    return _steps(*_site_inputs(dataset, site, day))
+
+
+@lru_cache(maxsize=16384)
+def _steps(points, coords, day, factor) -> tuple[tuple[int, float], ...]:
+    values = _curve_values(points, coords, day, factor)
+    return ((0, values[0]),) + tuple((m, values[m]) for m in range(1, MINUTES) if values[m] != values[m - 1])
 
 
 @lru_cache(maxsize=16384)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from .fsutil import write_text_atomic
+from .fsutil import cache_root, write_text_atomic
 from .limits import MAX_AUDIO_BYTES
 
 PROBE_THREADS = min(8, 2 * (os.cpu_count() or 1))  # ffmpeg decodes outside the GIL
@@ -56,11 +56,8 @@ class ProbeError(Exception):
 
 
 def cache_file() -> Path | None:
-    configured = os.environ.get("LOA_CACHE_DIR")
-    if configured == "off":
-        return None
-    base = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "loa"
-    return base / "audio.json"
+    base = cache_root()
+    return None if base is None else base / "audio.json"
 
 
 def _read_disk() -> dict[str, tuple[float, float]]:

@@ -368,24 +368,34 @@ _POLICY = click.option("--policy", "policy_file", type=click.Path(path_type=Path
 @click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
               help="Output root: writes audio_manifests/<week>/plan.json, calendars/ and manifests under it.")
 @click.option("--workers", type=int, default=None, help="Parallel solver processes (default: CPU count).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: a process pool on this machine; dask: the units go to a Dask cluster (--scheduler).")
+@click.option("--scheduler", "scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786.")
+@click.option("--no-cache", is_flag=True,
+              help="Solve every unit again instead of reusing solved units from the cache ($LOA_CACHE_DIR).")
 @click.option("--no-export", is_flag=True, help="Write plan.json only, no calendars or manifests.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
               help="Also write the KPI reports (CSV, XLSX, HTML) into this folder.")
-def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, no_export, report_dir) -> None:
+def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, executor, scheduler, no_cache,
+             no_export, report_dir) -> None:
     """Plan one ISO week for every loudspeaker system (or some), then export it.
 
     Prints a summary; infeasible sites are explained and the command exits 3,
-    after the feasible ones have been written.
+    after the feasible ones have been written. Units whose problem has not changed since a
+    previous run are taken from the solution cache (the same answer, byte for byte).
 
     \b
     Example:
         loa plan --data data/gia_lai_2024 --week 2024-W10
         loa plan --data data/gia_lai_2024 --week 2024-W10 --district krong-pa \\
                  --set policy.max_session_minutes=30 --set weights.spread_days=2
+        loa plan --data data/gia_lai_2024 --week 2024-W10 --executor dask --scheduler tcp://10.0.0.5:8786
     """
     from .export import export_all, output_folders
     from .fsutil import OutputRun
     from .pipeline import check_week, plan_and_write, prepare_dataset, select_sites
+    from .solver.cache import SolutionCache
 
     week = check_week(week)
     # one transaction: plan.json and its calendars and manifests are switched in together, or nothing
@@ -404,11 +414,15 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
                 bar.update(1, unit_id)
 
             outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=progress, settings=recorded,
-                                     run=run)
+                                     run=run, executor=executor, scheduler=scheduler,
+                                     cache=None if no_cache else SolutionCache.default())
         summary = None if no_export else export_all(outcome.plan, out, run=run)
         run.commit()
     plan = outcome.plan
     _print_plan_summary(plan, outcome.wall_s)
+    st = outcome.stats
+    click.echo(f"units: {st['units']}, distinct solves: {st['distinct']}, "
+               f"from the solution cache: {st['cache_hits']}")
     click.echo(f"plan: {outcome.plan_path}")
     if summary is not None:
         click.echo(f"exported: {summary}")
@@ -426,6 +440,8 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
 def _print_plan_summary(plan, wall_s: float) -> None:
     from collections import defaultdict
 
+    from .domain import SolveStatus
+
     segs = [p for p in plan.placements if p.kind == "segment"]
     audio_s = {i.id: i.duration_s for i in plan.items if i.kind == "segment"}
     click.echo(f"week {plan.week}: {len(plan.sites)} sites planned, {len(plan.placements)} placements, "
@@ -434,15 +450,38 @@ def _print_plan_summary(plan, wall_s: float) -> None:
     by_district = defaultdict(list)
     for u in plan.units:
         by_district[u.district_id].append(u)
-    click.echo(f"{'reporting unit':<14}{'units':>6}  {'status':<26}{'objective':>14}{'bound':>14}{'gap':>8}")
+    click.echo(f"{'reporting unit':<14}{'units':>6}  {'status':<34}{'objective':>14}{'bound':>14}{'gap':>8}")
     for district, units in sorted(by_district.items()):
-        statuses = ", ".join(f"{n} {s}" for s, n in sorted(
-            {u.status: sum(1 for v in units if v.status == u.status) for u in units}.items()))
         ok = [u for u in units if u.status.planned]
         obj = sum(u.objective for u in ok)
         bound = sum(u.bound for u in ok)
         gap = (bound - obj) / bound if bound else 0.0
-        click.echo(f"{district:<14}{len(units):>6}  {statuses:<26}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
+        click.echo(f"{district:<14}{len(units):>6}  {_status_text(units):<34}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
+    planned = [u for u in plan.units if u.status.planned]
+    if planned:
+        worst = max(planned, key=lambda u: u.gap)
+        proven = sum(u.status is SolveStatus.OPTIMAL for u in planned)
+        click.echo(f"{proven} of {len(planned)} units proven optimal; every unit within {worst.gap:.2%} of its "
+                   f"optimum (proven: objective {worst.objective:,.0f}, bound {worst.bound:,.0f} at {worst.unit_id})")
+
+
+def _status_text(units) -> str:
+    """'optimal (proven)' when every unit's optimum is proven, else 'within X% of optimum (proven)'
+    for the worst planned unit, and how many units have no plan."""
+    from .domain import SolveStatus
+
+    planned = [u for u in units if u.status.planned]
+    parts = []
+    if planned:
+        worst = max(u.gap for u in planned)
+        parts.append("optimal (proven)" if all(u.status is SolveStatus.OPTIMAL for u in planned)
+                     else f"within {max(worst, 0.0001):.2%} of optimum (proven)")
+    failed = {}
+    for u in units:
+        if not u.status.planned:
+            failed[str(u.status)] = failed.get(str(u.status), 0) + 1
+    parts += [f"{n} {status}" for status, n in sorted(failed.items())]
+    return ", ".join(parts)
 
 
 @main.command("explain")

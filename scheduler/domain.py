@@ -387,7 +387,7 @@ class PlanItem:
         return -(-self.duration_s // 60)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a nation's plan holds about a million of them
 class Placement:
     """One item airing at one site at one time, with the score terms that put it there."""
 

@@ -1,6 +1,7 @@
 """Atomic files and atomic runs: a failed or killed run never changes what an earlier run wrote.
 
-- `write_bytes_atomic`: one file (temp file in the same folder, fsync, rename).
+- `write_bytes_atomic`: one file (temp file in the same folder, fsync, rename);
+  `write_chunks_atomic` the same for content made piece by piece (a big file never held whole).
 - `read_regular`: bounded reading that refuses FIFOs, devices, folders and oversized files, so a
   hostile path can neither hang nor exhaust memory.
 - `is_inside`: a path's real location (symbolic links resolved) lies under a root.
@@ -13,6 +14,7 @@
     moves to `<id>/old/`). A run killed before the journal leaves only a staging folder, removed
     at the next start; one killed after it is rolled forward at the next start, so a week is
     never left half old, half new.
+- `cache_root`: the folder where loa keeps what it can compute again (audio probes, solved units).
 """
 from __future__ import annotations
 
@@ -42,12 +44,18 @@ _TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_bytes_atomic
 
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
     """Write to a temp file in the same folder, fsync, then rename over the target."""
+    return write_chunks_atomic(path, (data,))
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
+    """`write_bytes_atomic` for content made piece by piece (a big file never held whole)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -63,6 +71,15 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def cache_root() -> Path | None:
+    """Where loa keeps what it can compute again (audio probes, solved units): $LOA_CACHE_DIR,
+    else $XDG_CACHE_HOME/loa or ~/.cache/loa; None when LOA_CACHE_DIR=off."""
+    configured = os.environ.get("LOA_CACHE_DIR")
+    if configured == "off":
+        return None
+    return Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "loa"
 
 
 class UnsafeFile(OSError):
@@ -404,9 +421,13 @@ class OutputRun:
         return staged
 
     def write(self, path: Path, data: bytes) -> None:
+        self.write_chunks(path, (data,))
+
+    def write_chunks(self, path: Path, chunks: Iterable[bytes]) -> None:
+        """Stage a file made piece by piece (a nation's plan.json is never held whole)."""
         staged = self.staged_path(path)
         try:
-            write_bytes_atomic(staged, data)
+            write_chunks_atomic(staged, chunks)
         except OSError as exc:
             raise ExportError(f"{path}: cannot write ({_why(exc)}); nothing was written") from None
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -12,8 +12,9 @@ from .dataset import load_dataset
 from .domain import Dataset, SolveStatus, WeekPlan, week_label, week_monday
 from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
-from .planfile import plan_bytes
+from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
+from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
 from .solver.run import assemble_plan, plan_week, solve_problem
@@ -26,6 +27,7 @@ class PlanOutcome:
     plan_path: Path
     wall_s: float
     infeasible: dict[str, list[str]]
+    stats: dict = field(default_factory=dict)  # distinct solves, cache hits (see plan_week)
 
 
 def check_week(week: str) -> str:
@@ -77,15 +79,20 @@ def plan_path(out: Path, week: str) -> Path:
 
 def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | None = None,
                    workers: int | None = None, progress: Callable[[int, int, str], None] | None = None,
-                   settings: tuple[tuple[str, str], ...] = (), run: OutputRun | None = None) -> PlanOutcome:
-    """Solve the week, check every hard rule independently, then write plan.json.
+                   settings: tuple[tuple[str, str], ...] = (), run: OutputRun | None = None,
+                   executor: str = "local", scheduler: str | None = None,
+                   cache: SolutionCache | None = None) -> PlanOutcome:
+    """Solve the week (units from `cache` where their problem is unchanged), check every hard
+    rule independently, then write plan.json (streamed, never held whole).
 
     With `run` (an open `fsutil.OutputRun` on `out`), plan.json is only staged in it, so the
     caller switches it in together with the exports; without, it is its own transaction.
     """
     week = check_week(week)
     started = time.perf_counter()
-    plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings)
+    stats: dict = {}
+    plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings,
+                     executor=executor, scheduler=scheduler, cache=cache, stats=stats)
     wall = time.perf_counter() - started
     invalid = [u.unit_id for u in plan.units if u.status == SolveStatus.MODEL_INVALID]
     if invalid:
@@ -96,13 +103,13 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     path = plan_path(out, week)
     if run is None:
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:
-            own.write(path, plan_bytes(plan, path))
+            own.write_chunks(path, plan_chunks(plan, path))
             own.commit()
     else:
-        run.write(path, plan_bytes(plan, path))
+        run.write_chunks(path, plan_chunks(plan, path))
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
                   for u in plan.units if not SolveStatus(u.status).planned}
-    return PlanOutcome(plan, path, wall, infeasible)
+    return PlanOutcome(plan, path, wall, infeasible, stats)
 
 
 def _unit_label(dataset: Dataset, site_ids: tuple[str, ...], district_id: str) -> str:

@@ -17,14 +17,14 @@ import math
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Iterator, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, PlanItem, PlanSite, SiteRules,
                      SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
-from .fsutil import is_inside, read_regular, write_bytes_atomic
+from .fsutil import is_inside, read_regular, write_chunks_atomic
 from .limits import MAX_PLAN_BYTES, MAX_POPULATION, MAX_YEAR, MIN_YEAR, single_line
 
 FORMAT_VERSION = 2
@@ -244,7 +244,37 @@ def _item_dict(i: PlanItem) -> dict:
                      "producer_id": i.producer_id, "producer_name": i.producer_name, "producer_kind": i.producer_kind}
 
 
-def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
+class _Lazy(list):
+    """A list to the JSON encoder whose items are made one at a time as they are written, so a
+    nation's plan.json is never held in memory as a whole (the pure-Python encoder that
+    `json.dump(..., indent=...)` uses only takes its length and iterates it)."""
+
+    def __init__(self, items, make):
+        super().__init__()
+        self._items, self._make = items, make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return (self._make(x) for x in self._items)
+
+
+def _placement_dict(p) -> dict:
+    return {
+        "site": p.site_id,
+        "kind": p.kind,
+        "id": p.item_id,
+        "start": local_iso(p.start),
+        "end": local_iso(p.end),
+        "listeners": round(p.listeners, 3),
+        "score": {k: round(v, 6) for k, v in p.score},
+    }
+
+
+def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None, lazy: bool = False) -> dict:
+    """plan.json as a dict; with `lazy`, sites and placements are made while being written."""
+    listed = (lambda items, make: _Lazy(items, make)) if lazy else (lambda items, make: [make(x) for x in items])
     root = plan.dataset_root
     if plan_path is not None:
         root = os.path.relpath(Path(plan.dataset_root).resolve(), plan_path.resolve().parent)
@@ -256,7 +286,7 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
                     "fingerprint": plan.dataset_fingerprint, "province": plan.province,
                     "province_id": plan.province_id, "province_kind": plan.province_kind},
         "settings": [list(s) for s in plan.settings],
-        "sites": [_site_dict(s) for s in sorted(plan.sites, key=lambda s: s.id)],
+        "sites": listed(sorted(plan.sites, key=lambda s: s.id), _site_dict),
         "items": [_item_dict(i) for i in sorted(plan.items, key=lambda i: (i.kind, i.id))],
         "units": [
             {"unit_id": u.unit_id, "site_ids": list(u.site_ids), "district_id": u.district_id,
@@ -264,18 +294,8 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None) -> dict:
              "gap": None if math.isnan(u.gap) else round(u.gap, 6), "conflicts": list(u.conflicts)}
             for u in sorted(plan.units, key=lambda u: u.unit_id)
         ],
-        "placements": [
-            {
-                "site": p.site_id,
-                "kind": p.kind,
-                "id": p.item_id,
-                "start": local_iso(p.start),
-                "end": local_iso(p.end),
-                "listeners": round(p.listeners, 3),
-                "score": {k: round(v, 6) for k, v in p.score},
-            }
-            for p in sorted(plan.placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id))
-        ],
+        "placements": listed(sorted(plan.placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id)),
+                             _placement_dict),
     }
 
 
@@ -285,9 +305,27 @@ def plan_bytes(plan: WeekPlan, path: Path) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
 
 
+def plan_chunks(plan: WeekPlan, path: Path) -> Iterator[bytes]:
+    """`plan_bytes` made piece by piece (the same bytes), sites and placements built while being
+    encoded, so a nation's plan.json is never held in memory as a whole."""
+    data = plan_to_dict(plan, Path(path), lazy=True)
+    buffer: list[str] = []
+    size = 0
+    # the encoder yields tiny pieces: hand them on a megabyte at a time
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=1, sort_keys=False).iterencode(data):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            yield "".join(buffer).encode("utf-8")
+            buffer, size = [], 0
+    buffer.append("\n")
+    yield "".join(buffer).encode("utf-8")
+
+
 def write_plan(plan: WeekPlan, path: Path) -> Path:
+    """Write plan.json atomically, streaming: the text is encoded piece by piece into the file."""
     path = Path(path)
-    return write_bytes_atomic(path, plan_bytes(plan, path))
+    return write_chunks_atomic(path, plan_chunks(plan, path))
 
 
 # --------------------------------------------------------------------------- reading

@@ -1,7 +1,9 @@
 """Shared fixtures: the tiny real dataset (tests/fixtures/tiny) and editable copies of it."""
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny"
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "data" / "gia_lai_2024"
+
+
+def pytest_configure(config) -> None:
+    """Tests never read or fill the user's cache (~/.cache/loa): a cached solution would hide the
+    solver from a test, and a test's would linger. Each test process gets an empty one."""
+    os.environ.setdefault("LOA_CACHE_DIR", tempfile.mkdtemp(prefix="loa-test-cache-"))
 
 
 @pytest.fixture(scope="session")

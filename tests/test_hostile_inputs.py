@@ -725,6 +725,7 @@ def test_a_model_the_solver_calls_invalid_is_a_bug_to_report(previous, monkeypat
     from scheduler.domain import SolveStatus
 
     out, before = previous
+    monkeypatch.setenv("LOA_CACHE_DIR", "off")  # a cached solution would never reach the solver
     monkeypatch.setattr(run, "solve_problem", lambda problem: run.UnitSolution(
         problem.unit, SolveStatus.MODEL_INVALID, 0.0, 0.0, (), ("invalid",), {}))
     code, output = loa("plan", "--data", TINY, "--week", WEEK, "--out", out, "--workers", "1")

@@ -381,4 +381,9 @@ def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0
     prm.add_lp_constraints_lazily = False  # measured: the full LP up front halves time to proof
     if gap_limit > 0 and not explain:
         prm.relative_gap_limit = gap_limit
+    if not explain:
+        # branch on the LP's reduced costs: the bins' LP is tight, so it points at good fills.
+        # Measured on the 143 distinct units of the bundled week at a 0.5% gap: 39 s of
+        # deterministic time instead of 76 (CPU 1.8x less, paired), same worst gap
+        prm.search_branching = cp_model.LP_SEARCH
     return solver

@@ -13,6 +13,7 @@ are minutes of the day (0..1440) unless a name says otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
@@ -42,7 +43,7 @@ class Unit:
     sites: tuple[Site, ...]
     district_id: str
 
-    @property
+    @cached_property
     def population(self) -> int:
         return sum(s.population for s in self.sites)
 
@@ -236,10 +237,14 @@ def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
     policy = combine_policies(members)
     days = week_days(week)
     shares = {}
+    pop = max(1, unit.population)
     for d in range(7):
-        curves = [availability(dataset, s, days[d]) for s in unit.sites]
-        pop = max(1, unit.population)
-        shares[d] = [sum(s.population * c[m] for s, c in zip(unit.sites, curves)) / pop for m in range(DAY)]
+        if len(unit.sites) == 1:  # the same sums as below, without the zip
+            site = unit.sites[0]
+            shares[d] = [site.population * v / pop for v in availability(dataset, site, days[d])]
+            continue
+        weighted = [[s.population * v for v in availability(dataset, s, days[d])] for s in unit.sites]
+        shares[d] = [sum(minute) / pop for minute in zip(*weighted)]
     problem = UnitProblem(unit=unit, week=week, days=days, policy=policy,
                           broadcast_days=tuple(d for d in range(7) if d in policy.broadcast_days),
                           relays={}, segments={}, segment_days={}, options=[], shares=shares)
@@ -278,12 +283,8 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
     length_key = problem.require(ReqKey("session_len", day=d), "add_session_limits",
                                  f"each session at most {pol.max_session_minutes} min and sessions at least "
                                  f"{pol.session_gap_minutes} min apart on {day_label(problem, d)}")
-    reason: dict[int, ReqKey] = {}  # minute -> requirement that forbids broadcasting then
-    for m in range(DAY):
-        if any(window_at(p.windows, m) is None for p in members):
-            reason[m] = windows_key
-        elif any(in_quiet_hours(p.quiet_hours, m) for p in members):
-            reason[m] = quiet_key
+    # minute -> requirement that forbids broadcasting then
+    reason = dict(_closed_minutes(tuple((p.windows, p.quiet_hours) for p in members), windows_key, quiet_key))
     for b, start, end in _blackout_minutes(dataset, unit, problem.days[d]):
         key = problem.require(ReqKey("blackout", b.id), "add_windows",
                               f"blackout \"{b.title}\" {b.start:%a %d/%m %H:%M}–{b.end:%a %d/%m %H:%M}")
@@ -316,6 +317,19 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
     for window in pol.windows:
         _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key)
     _drop_sessions_that_block_a_relay(problem, first)
+
+
+@lru_cache(maxsize=256)
+def _closed_minutes(rules: tuple, windows_key: ReqKey, quiet_key: ReqKey) -> dict[int, ReqKey]:
+    """Minute -> the requirement that forbids broadcasting then: outside some member's windows,
+    or in its quiet hours. The same every day, so worked out once per set of rules (callers copy it)."""
+    out: dict[int, ReqKey] = {}
+    for m in range(DAY):
+        if any(window_at(windows, m) is None for windows, _quiet in rules):
+            out[m] = windows_key
+        elif any(in_quiet_hours(quiet, m) for _windows, quiet in rules):
+            out[m] = quiet_key
+    return out
 
 
 def sessions_clash(a: SessionOption, b: SessionOption, gap: int) -> bool:

@@ -1,29 +1,42 @@
-"""Plan a week: split the sites into independent units, solve them in parallel processes,
-merge the results in a stable order into a WeekPlan."""
+"""Plan a week: split the sites into independent units, solve each distinct one once (or take
+it from the solution cache) on an executor, and merge the results in a stable order.
+
+Executors: `local` (default) is a process pool on this machine; `dask` sends the units to a
+`dask.distributed` cluster. Units are submitted a few at a time and each worker builds, solves
+and drops its unit's model, so memory does not grow with the number of models. Every unit is
+solved deterministically (one CP-SAT worker, fixed seed, deterministic budget), so the plan is
+byte-identical whatever the executor, the number of workers or the cache.
+"""
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
+from itertools import chain
 from datetime import datetime, timedelta
 from multiprocessing import get_context
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from ortools.sat.python import cp_model
 
 from ..audience import availability, availability_steps
 from ..domain import (Dataset, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
                       week_monday)
-from ..errors import DataError, Problem
+from ..errors import DataError, LoaError, Problem
 from ..policy import site_policy
 from ..rules import segment_applies, site_rules
+from .cache import SolutionCache, input_key, problem_digest
 from .explain import conflicting_requirements, score_breakdown
-from .model import build_model, solver_for, warm_start
+from .model import SEED, build_model, solver_for, warm_start
 from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
 WARM_START_SHARE = 0.5  # of a unit's time budget, at most, for finding a first schedule (model.warm_start)
-GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum (target: 1% per district)
+GAP_LIMIT = 0.005  # stop a unit once proven within 0.5% of its optimum; OPTIMAL only when proven
+EXECUTORS = ("local", "dask")
 
 
 @dataclass(frozen=True)
@@ -35,16 +48,32 @@ class UnitSolution:
     airings: tuple[Airing, ...]
     conflicts: tuple[str, ...]
     scores: dict
+    digest: str = ""  # the unit's problem digest (the cache key)
+    cached: bool = False  # taken from the solution cache, not solved in this run
+    # CPU seconds per phase in the worker, and CP-SAT's deterministic time, for `make bench`
+    timings: tuple[tuple[str, float], ...] = ()
+
+
+def _status(solver: cp_model.CpSolver, status) -> SolveStatus:
+    """CP-SAT says OPTIMAL when it stops at the gap limit; we say so only when the bound is met."""
+    name = SolveStatus(solver.status_name(status))
+    if name is SolveStatus.OPTIMAL and solver.best_objective_bound - solver.objective_value >= 1:
+        return SolveStatus.FEASIBLE  # proven within GAP_LIMIT of the optimum, not proven optimal
+    return name
 
 
 def solve_problem(problem: UnitProblem) -> UnitSolution:
     """Solve one unit; if it is infeasible, find which requirements conflict."""
+    t0 = time.process_time()
     um = build_model(problem)
     budget = problem.policy.time_budget
     budget -= warm_start(um, budget * WARM_START_SHARE, GAP_LIMIT)
     solver = solver_for(budget, gap_limit=GAP_LIMIT)
+    t1 = time.process_time()
     status = solver.solve(um.model)
-    name = SolveStatus(solver.status_name(status))
+    t2 = time.process_time()
+    name = _status(solver, status)
+    timings = (("model", t1 - t0), ("solve", t2 - t1), ("deterministic", solver.deterministic_time))
     if name.planned:
         picked = [o for o, var in enumerate(um.pick) if solver.boolean_value(var)]
         fills: dict[tuple[int, int], list[str]] = {}
@@ -53,7 +82,7 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
                 fills.setdefault((o, bi), []).append(seg_id)
         airings = lay_out(problem, picked, fills)
         return UnitSolution(problem.unit, name, solver.objective_value, solver.best_objective_bound,
-                            tuple(airings), (), score_breakdown(problem, airings))
+                            tuple(airings), (), score_breakdown(problem, airings), timings=timings)
     if status == cp_model.INFEASIBLE:
         conflicts = conflicting_requirements(problem, problem.policy.time_budget)
     elif status == cp_model.MODEL_INVALID:  # bounded inputs make this a bug, never a budget matter
@@ -61,18 +90,74 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
     else:
         conflicts = [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
                      "raise policy.time_budget"]
-    return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {})
+    return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {},
+                        timings=timings + (("explain", time.process_time() - t2),))
+
+
+def _to_cache(sol: UnitSolution) -> dict:
+    return {"status": str(sol.status), "objective": sol.objective, "bound": sol.bound,
+            "airings": [[a.kind, a.item_id, a.day, a.start, a.minutes, a.option, a.bin] for a in sol.airings],
+            "conflicts": list(sol.conflicts),
+            "scores": [[k, i, m, terms] for (k, i, m), terms in sol.scores.items()]}
+
+
+def _from_cache(unit: Unit, digest: str, data: dict) -> UnitSolution | None:
+    try:
+        return UnitSolution(unit, SolveStatus(data["status"]), float(data["objective"]), float(data["bound"]),
+                            tuple(Airing(*a) for a in data["airings"]), tuple(data["conflicts"]),
+                            {(k, i, m): dict(terms) for k, i, m, terms in data["scores"]}, digest, cached=True)
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed entry is a miss
+
+
+def solve_unit(dataset: Dataset, week: str, unit: Unit, cache_dir: str | None = None) -> UnitSolution:
+    """Build one unit's problem, take its solution from the cache if its digest is there, else
+    solve it (and store it). Runs in a worker process, local or on a Dask worker."""
+    t0 = time.process_time()
+    problem = build_problem(dataset, unit, week)
+    digest = problem_digest(problem, GAP_LIMIT, SEED)
+    built = ("problem", time.process_time() - t0)
+    cache = SolutionCache(Path(cache_dir)) if cache_dir else None
+    data = cache.get(digest) if cache else None
+    if data is not None:
+        hit = _from_cache(unit, digest, data)
+        if hit is not None:
+            return replace(hit, timings=(built, ("cache", time.process_time() - t0 - built[1])))
+    sol = solve_problem(problem)
+    if cache is not None and sol.status is not SolveStatus.UNKNOWN:
+        cache.put(digest, _to_cache(sol))
+    return replace(sol, digest=digest, timings=(built,) + sol.timings)
+
+
+def _input_key(dataset: Dataset, week: str, unit: Unit) -> str:
+    return input_key(dataset.fingerprint, dataset.policy, week, unit.id, tuple(s.id for s in unit.sites),
+                     GAP_LIMIT, SEED)
+
+
+def _known(cache: SolutionCache | None, key: str | None, unit: Unit) -> UnitSolution | None:
+    """The cached solution of a unit whose inputs are unchanged, found through the index."""
+    digest = cache.digest_for(key) if cache is not None and key else None
+    data = cache.get(digest) if digest else None
+    return _from_cache(unit, digest, data) if data is not None else None
+
+
+def _remembered(cache: SolutionCache | None, keys: dict[str, str], stream: Iterator[UnitSolution]):
+    """Pass solutions on, noting in the cache's index which problem each unit's inputs gave."""
+    for sol in stream:
+        if cache is not None and sol.unit.id in keys and sol.digest:
+            cache.remember(keys[sol.unit.id], sol.digest)
+        yield sol
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(dataset: Dataset, week: str) -> None:
-    _WORKER["dataset"], _WORKER["week"] = dataset, week
+def _init_worker(dataset: Dataset, week: str, cache_dir: str | None) -> None:
+    _WORKER.update(dataset=dataset, week=week, cache_dir=cache_dir)
 
 
 def _solve_unit_in_worker(unit: Unit) -> UnitSolution:
-    return solve_problem(build_problem(_WORKER["dataset"], unit, _WORKER["week"]))
+    return solve_unit(_WORKER["dataset"], _WORKER["week"], unit, _WORKER["cache_dir"])
 
 
 _UNSCALED = ("availability", "priority", "delay_min")
@@ -82,14 +167,74 @@ def _for_member(rep: UnitSolution, unit: Unit) -> UnitSolution:
     """The representative's solution for an identical unit: every term scales with population."""
     f = unit.population / max(1, rep.unit.population)
     scores = {key: {k: (v if k in _UNSCALED else v * f) for k, v in terms.items()} for key, terms in rep.scores.items()}
-    return UnitSolution(unit, rep.status, rep.objective * f, rep.bound * f, rep.airings, rep.conflicts, scores)
+    return UnitSolution(unit, rep.status, rep.objective * f, rep.bound * f, rep.airings, rep.conflicts, scores,
+                        rep.digest, rep.cached)
+
+
+def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_dir: str | None) -> Iterator[UnitSolution]:
+    """Solve on a process pool of this machine, a few units per worker in flight at a time, so
+    the main process never holds more than those pending; yield solutions as they finish."""
+    if workers == 1:
+        for unit in reps:
+            yield solve_unit(dataset, week, unit, cache_dir)
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
+                             initargs=(dataset, week, cache_dir)) as pool:
+        todo = deque(reps)
+        pending: set = set()
+        while todo or pending:
+            while todo and len(pending) < 4 * workers:
+                pending.add(pool.submit(_solve_unit_in_worker, todo.popleft()))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:  # any order: the plan is merged by unit id
+                yield fut.result()
+
+
+def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
+          cache_dir: str | None) -> Iterator[UnitSolution]:
+    """Send the units to a dask.distributed cluster; the dataset goes to every worker once."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise LoaError("--executor dask needs the 'distributed' package (pip install 'dask[distributed]')")
+    if not scheduler:
+        raise DataError(Problem("--scheduler", None, "scheduler", "", "a Dask scheduler address, e.g. tcp://HOST:8786"))
+    try:
+        client = Client(scheduler, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise DataError(Problem("--scheduler", None, "scheduler", scheduler,
+                                f"a reachable Dask scheduler ({exc})")) from None
+    try:
+        in_flight = 4 * max(1, len(client.scheduler_info().get("workers", {})))
+        shared = client.scatter(dataset, broadcast=True, hash=False)
+        todo = deque(reps)
+        running = as_completed(loop=client.loop)
+        for _ in range(min(in_flight, len(todo))):
+            running.add(client.submit(solve_unit, shared, week, todo.popleft(), cache_dir, pure=False))
+        for fut in running:  # a few units at a time, as with the local pool
+            yield fut.result()
+            fut.release()
+            if todo:
+                running.add(client.submit(solve_unit, shared, week, todo.popleft(), cache_dir, pure=False))
+    finally:
+        client.close()
+
+
+def _members(solved: deque) -> Iterator[UnitSolution]:
+    """Each unit's solution in unit order, a member's scaled from its representative's as it is
+    assembled; the queue lets go of a representative once its last member is out."""
+    while solved:
+        _id, member, rep = solved.popleft()
+        yield rep if member is rep.unit else _for_member(rep, member)
 
 
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
               progress: Callable[[int, int, str], None] | None = None,
-              settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
-    """Solve every distinct unit of the week once, in parallel, and merge; infeasible units
-    keep their conflicts. `progress(done, total, unit id)` is called once per unit."""
+              settings: tuple[tuple[str, str], ...] = (), executor: str = "local", scheduler: str | None = None,
+              cache: SolutionCache | None = None, stats: dict | None = None) -> WeekPlan:
+    """Solve every distinct unit of the week once, on the executor, and merge; infeasible units
+    keep their conflicts. `progress(done, total, unit id)` is called once per unit; `stats`, if
+    given, receives the count of distinct solves, cache hits and per-phase worker seconds."""
     units = build_units(dataset, site_ids)
     if not units:
         raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id",
@@ -102,27 +247,38 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
                   key=lambda u: (-len(u.sites), -sum(1 for g in dataset.segments
                                                      if all(segment_applies(dataset, s, g) for s in u.sites)), u.id))
     by_rep = {members[0].id: members for members in classes.values()}
-    workers = max(1, min(workers or os.cpu_count() or 1, len(reps)))
-    solutions: list[UnitSolution] = []
-
-    def collect(rep_solution: UnitSolution) -> None:
-        for member in by_rep[rep_solution.unit.id]:
-            solutions.append(rep_solution if member is rep_solution.unit else _for_member(rep_solution, member))
-            if progress:
-                progress(len(solutions), len(units), member.id)
-
-    if workers == 1:
-        _init_worker(dataset, week)
-        for unit in reps:
-            collect(_solve_unit_in_worker(unit))
+    if executor not in EXECUTORS:
+        raise DataError(Problem("--executor", None, "executor", executor, " or ".join(EXECUTORS)))
+    cache_dir = str(cache.root) if cache is not None else None
+    keys = {rep.id: _input_key(dataset, week, rep) for rep in reps} if cache and dataset.fingerprint else {}
+    known = [sol for rep in reps for sol in [_known(cache, keys.get(rep.id), rep)] if sol is not None]
+    todo = [rep for rep in reps if rep.id not in {sol.unit.id for sol in known}]
+    if not todo:
+        fresh: Iterator[UnitSolution] = iter(())
+    elif executor == "dask":
+        fresh = _dask(dataset, week, todo, scheduler, cache_dir)
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
-                                 initargs=(dataset, week)) as pool:
-            futures = [pool.submit(_solve_unit_in_worker, unit) for unit in reps]
-            for fut in as_completed(futures):
-                collect(fut.result())
-    solutions.sort(key=lambda s: s.unit.id)
-    return assemble_plan(dataset, week, solutions, settings)
+        fresh = _local(dataset, week, todo, max(1, min(workers or os.cpu_count() or 1, len(todo))), cache_dir)
+    stream = chain(known, _remembered(cache, keys, fresh))
+    solved: list[tuple[str, Unit, UnitSolution]] = []  # (unit id, unit, its representative's solution)
+    phases: dict[str, float] = {}
+    hits = 0
+    for rep_solution in stream:
+        hits += rep_solution.cached
+        for phase, seconds in rep_solution.timings:
+            phases[phase] = phases.get(phase, 0.0) + seconds
+        for member in by_rep[rep_solution.unit.id]:
+            solved.append((member.id, member, rep_solution))
+            if progress:
+                progress(len(solved), len(units), member.id)
+    solved.sort(key=lambda t: t[0])
+    solutions = _members(deque(solved))
+    t = time.process_time()
+    plan = assemble_plan(dataset, week, solutions, settings)
+    if stats is not None:
+        stats.update(units=len(units), distinct=len(reps), cache_hits=hits, worker_seconds=phases,
+                     assemble_seconds=time.process_time() - t)
+    return plan
 
 
 def plan_sites(dataset: Dataset, week: str, site_ids: set[str]) -> tuple[PlanSite, ...]:
@@ -157,7 +313,7 @@ def plan_items(dataset: Dataset) -> tuple[PlanItem, ...]:
     return tuple(sorted(items, key=lambda i: (i.kind, i.id)))
 
 
-def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
+def assemble_plan(dataset: Dataset, week: str, solutions: Iterable[UnitSolution],
                   settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
     monday = datetime.combine(week_monday(week), datetime.min.time())
     placements: list[Placement] = []
@@ -168,9 +324,12 @@ def assemble_plan(dataset: Dataset, week: str, solutions: list[UnitSolution],
                                 sol.status, round(sol.objective, 3), round(sol.bound, 3), sol.conflicts))
         for site in sol.unit.sites:
             site_ids.add(site.id)
+            curves = {}
             for a in sol.airings:
                 start = monday + timedelta(minutes=a.week_minute)
-                curve = availability(dataset, site, start.date())
+                if a.day not in curves:
+                    curves[a.day] = availability(dataset, site, start.date())
+                curve = curves[a.day]
                 share = sum(curve[a.start:a.start + a.minutes]) / a.minutes
                 placements.append(Placement(
                     site_id=site.id, kind=a.kind, item_id=a.item_id, start=start,
