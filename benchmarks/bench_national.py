@@ -41,7 +41,7 @@ def one(data: Path, executor: str, out: Path, export: bool) -> dict:
         from distributed import LocalCluster
 
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         scheduler = cluster.scheduler_address
     try:
         t1 = time.perf_counter()

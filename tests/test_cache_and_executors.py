@@ -99,7 +99,7 @@ def test_dask_local_cluster_gives_the_same_plan_json_as_the_process_pool(tmp_pat
     from distributed import LocalCluster
 
     local = write_plan(plan_week(sample(), WEEK, workers=2), tmp_path / "local" / "plan.json").read_bytes()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         stats = {}
         plan = plan_week(sample(), WEEK, executor="dask", scheduler=cluster.scheduler_address, stats=stats)
     assert stats["distinct"] == 3
