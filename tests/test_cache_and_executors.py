@@ -145,3 +145,15 @@ def test_an_unchanged_dataset_finds_its_units_without_building_them(tiny_copy, t
     assert 0 < stats["cache_hits"] < stats["distinct"]  # the Jrai-speaking sync group is solved again
     assert write_plan(changed, tmp_path / "c.json").read_bytes() == \
         write_plan(plan_week(load_dataset(tiny_copy), WEEK, workers=1), tmp_path / "d.json").read_bytes()
+
+
+def test_the_client_keeps_solutions_workers_stored_elsewhere(tmp_path):
+    # a Dask worker on another machine writes its cache on its own disk: the client keeps a copy
+    ds = sample()
+    [sol] = [s for s in run._local(ds, WEEK, build_units(ds)[:1], 1, None)]  # solved with no cache
+    cache = SolutionCache(tmp_path / "client")
+    assert not cache.path(sol.digest).exists()
+    list(run._remembered(cache, {sol.unit.id: "k" * 64}, iter([sol])))
+    assert cache.get(sol.digest) is not None and cache.digest_for("k" * 64) == sol.digest
+    again = run._known(cache, "k" * 64, sol.unit)
+    assert again.airings == sol.airings and again.objective == sol.objective and again.cached

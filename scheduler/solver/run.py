@@ -142,10 +142,14 @@ def _known(cache: SolutionCache | None, key: str | None, unit: Unit) -> UnitSolu
 
 
 def _remembered(cache: SolutionCache | None, keys: dict[str, str], stream: Iterator[UnitSolution]):
-    """Pass solutions on, noting in the cache's index which problem each unit's inputs gave."""
+    """Pass solutions on, noting in the cache's index which problem each unit's inputs gave, and
+    keeping a copy of solutions a worker on another machine stored on its own disk."""
     for sol in stream:
-        if cache is not None and sol.unit.id in keys and sol.digest:
-            cache.remember(keys[sol.unit.id], sol.digest)
+        if cache is not None and sol.digest:
+            if sol.status is not SolveStatus.UNKNOWN and not cache.path(sol.digest).exists():
+                cache.put(sol.digest, _to_cache(sol))
+            if sol.unit.id in keys:
+                cache.remember(keys[sol.unit.id], sol.digest)
         yield sol
 
 
