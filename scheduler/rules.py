@@ -66,11 +66,6 @@ def window_at(windows: Iterable[Window], minute: int) -> Window | None:
     return next((w for w in windows if w.start_min <= minute < w.end_min), None)
 
 
-def may_air(windows: Iterable[Window], quiet_hours: Iterable[tuple[int, int]], minute: int) -> bool:
-    """Broadcasting is allowed in this minute of the day: inside a window, outside quiet hours."""
-    return window_at(windows, minute) is not None and not in_quiet_hours(quiet_hours, minute)
-
-
 # --------------------------------------------------------------------------- weekly plays
 
 
@@ -129,7 +124,7 @@ def session_minutes(run: Sequence[_Span]) -> float:
 def combine_policies(policies: Sequence[SitePolicy]) -> SitePolicy:
     """The limits a sync group keeps: every member's hold, so the strictest of each.
 
-    Windows and quiet hours of the members are intersected minute by minute with `may_air`."""
+    Windows and quiet hours of the members are intersected minute by minute by the problem builder."""
     first = policies[0]
     if len(policies) == 1:
         return first

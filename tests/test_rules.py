@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from scheduler.domain import Blackout, Window
 from scheduler.policy import site_policy
-from scheduler.rules import (blackouts_over, combine_policies, dark, in_quiet_hours, may_air, relay_applies,
+from scheduler.rules import (blackouts_over, combine_policies, dark, in_quiet_hours, relay_applies,
                              relays_due, required_plays, segment_applies, segment_min_gap, session_minutes,
                              site_rules, split_sessions, sync_members, valid_days, window_at)
 
@@ -81,9 +81,9 @@ def test_windows_and_quiet_hours_decide_when_one_may_air():
     quiet = [(21 * 60, 5 * 60)]
     assert window_at(windows, 6 * 60).name == "sáng"
     assert window_at(windows, 7 * 60) is None  # end is exclusive
-    assert may_air(windows, quiet, 20 * 60)
-    assert not may_air(windows, quiet, 21 * 60 + 30)  # in a window but quiet
-    assert not may_air(windows, quiet, 12 * 60)  # outside every window
+    assert window_at(windows, 20 * 60) and not in_quiet_hours(quiet, 20 * 60)
+    assert window_at(windows, 21 * 60 + 30) and in_quiet_hours(quiet, 21 * 60 + 30)  # in a window but quiet
+    assert window_at(windows, 12 * 60) is None  # outside every window
 
 
 def test_valid_days_and_required_plays():

@@ -307,7 +307,7 @@ def build_model(problem: UnitProblem, explain: bool = False) -> UnitModel:
     return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions))
 
 
-def _minimum_relay_days(um: UnitModel) -> dict[tuple[str, int], list[int]]:
+def _minimum_relay_carriers(um: UnitModel) -> dict[tuple[str, int], list[int]]:
     """(relay id, day) of every relay with a weekly minimum -> the options carrying it."""
     p = um.problem
     out: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -342,7 +342,7 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
     planner's choice (`UnitProblem.minimum_relay_days`: best listened, spread over the week) or,
     when those cannot all hold, the days a solve of the rules alone (no objective) finds.
     Returns the deterministic time used."""
-    carriers = _minimum_relay_days(um)
+    carriers = _minimum_relay_carriers(um)
     if not carriers:
         return 0.0
     used = 0.0
