@@ -176,6 +176,7 @@ class Weights:
     variety: float = 0.0
     delay: float = 0.0
     optional_relay: float = 0.0
+    stability: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,16 @@ class Dataset:
 
 
 # --------------------------------------------------------------------------- plan side
+
+
+@dataclass(frozen=True)
+class Freeze:
+    """A re-plan from `cutoff`: what aired before it stays, so only what aired then or can still
+    air after it is required of the week (a live relay at 07:00 cannot be caught up at noon)."""
+
+    cutoff: datetime
+    relays: frozenset[tuple[str, date]] = frozenset()  # (relay id, day) aired before the cutoff
+    segments: frozenset[tuple[str, date]] = frozenset()  # (segment id, day) aired before the cutoff
 
 
 @dataclass(frozen=True)

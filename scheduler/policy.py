@@ -46,6 +46,7 @@ WEIGHT_DEFAULTS: dict[str, float] = {
     "variety": 300.0,
     "delay": 5.0,
     "optional_relay": 0.1,
+    "stability": 300.0,
 }
 # (lowest allowed, highest allowed) for numeric keys
 _INT_RANGES = {

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Iterable, Protocol, Sequence, TypeVar
 
-from .domain import Blackout, Dataset, Relay, Segment, Site, SitePolicy, SiteRules, Window, week_days
+from .domain import Blackout, Dataset, Freeze, Relay, Segment, Site, SitePolicy, SiteRules, Window, week_days
 
 DAY = 1440
 
@@ -75,6 +75,15 @@ def valid_days(valid_from: date | None, valid_to: date | None, days: Iterable[da
     allowed = set(broadcast_days)
     return tuple(d for d in days if d.weekday() in allowed
                  and (valid_from is None or d >= valid_from) and (valid_to is None or d <= valid_to))
+
+
+def playable_days(seg_id: str, days: Iterable[date], freeze: Freeze | None) -> tuple[date, ...]:
+    """Of a segment's valid days, those a re-plan from `freeze.cutoff` can count: the days it aired
+    before the cutoff and the days from the cutoff's on (plays cannot be added to the past)."""
+    if freeze is None:
+        return tuple(days)
+    first = freeze.cutoff.date()
+    return tuple(d for d in days if d >= first or (seg_id, d) in freeze.segments)
 
 
 def required_plays(min_plays: int, n_valid_days: int) -> int:
@@ -185,16 +194,31 @@ def relays_due(dataset: Dataset, site: Site, pol: SitePolicy, week: str) -> tupl
     return tuple(out)
 
 
-def site_rules(dataset: Dataset, site: Site, pol: SitePolicy, week: str) -> SiteRules:
-    """Everything a plan must remember of the rules in force at one site in one week."""
+def still_due(due: Iterable[tuple[Relay, date]], freeze: Freeze | None) -> tuple[tuple[Relay, date], ...]:
+    """Of the relays due, those a re-plan from `freeze.cutoff` still requires: aired before the
+    cutoff, or able to air after it (a deferred relay until its delay runs out)."""
+    if freeze is None:
+        return tuple(due)
+    out = []
+    for relay, day in due:
+        latest = relay.start_min + (relay.max_delay_min if relay.mode == "deferred" else 0)
+        if (relay.id, day) in freeze.relays or \
+                datetime.combine(day, datetime.min.time()) + timedelta(minutes=latest) >= freeze.cutoff:
+            out.append((relay, day))
+    return tuple(out)
+
+
+def site_rules(dataset: Dataset, site: Site, pol: SitePolicy, week: str, freeze: Freeze | None = None) -> SiteRules:
+    """Everything a plan must remember of the rules in force at one site in one week (re-planned
+    from `freeze.cutoff`, if given: only what aired before or can still air is required)."""
     lo, hi = _week_span(week)
     days = week_days(week)
     segments = []
     for seg in sorted(dataset.segments, key=lambda s: s.id):
         if segment_applies(dataset, site, seg):
-            n = len(valid_days(seg.valid_from, seg.valid_to, days, pol.broadcast_days))
+            n = len(playable_days(seg.id, valid_days(seg.valid_from, seg.valid_to, days, pol.broadcast_days), freeze))
             segments.append((seg.id, required_plays(seg.min_plays, n)))
-    due = relays_due(dataset, site, pol, week)
+    due = still_due(relays_due(dataset, site, pol, week), freeze)
     blackouts = tuple(replace(b, scope=()) for b in sorted(
         blackouts_over(dataset, sync_members(dataset, site), lo, hi), key=lambda b: (b.start, b.id)))
     return SiteRules(

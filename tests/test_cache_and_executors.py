@@ -150,7 +150,7 @@ def test_an_unchanged_dataset_finds_its_units_without_building_them(tiny_copy, t
 def test_the_client_keeps_solutions_workers_stored_elsewhere(tmp_path):
     # a Dask worker on another machine writes its cache on its own disk: the client keeps a copy
     ds = sample()
-    [sol] = [s for s in run._local(ds, WEEK, build_units(ds)[:1], 1, None)]  # solved with no cache
+    [sol] = [s for s in run._local(ds, WEEK, build_units(ds)[:1], 1, None, {})]  # solved with no cache
     cache = SolutionCache(tmp_path / "client")
     assert not cache.path(sol.digest).exists()
     list(run._remembered(cache, {sol.unit.id: "k" * 64}, iter([sol])))

@@ -46,7 +46,8 @@ def problem_digest(problem: UnitProblem, *settings: object) -> str:
     p = problem
     h.update(repr((settings, p.unit, p.week, p.days, p.policy, p.broadcast_days, sorted(p.relays.items()),
                    sorted(p.segments.items()), sorted(p.segment_days.items()), p.options,
-                   sorted(p.requirements.items()), p.notes, sorted(p.relay_minimums.items()))).encode())
+                   sorted(p.requirements.items()), p.notes, sorted(p.relay_minimums.items()), p.pinned,
+                   sorted(p.plays_kept.items()), sorted(p.used.items()), sorted(p.needed.items()))).encode())
     for day in sorted(p.shares):
         h.update(array("d", p.shares[day]).tobytes())
     return h.hexdigest()

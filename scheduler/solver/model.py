@@ -52,10 +52,12 @@ class _Builder:
         self.fill: dict[tuple[str, int, int], cp_model.IntVar] = {}
         for seg_id, seg in sorted(problem.segments.items()):
             days = set(problem.segment_days[seg_id])
+            kept, gap = problem.plays_kept.get(seg_id, ()), problem.min_gap(seg)
             for o, opt in enumerate(problem.options):
                 if opt.day in days and not opt.blocked_by:
                     for b, bin_ in enumerate(opt.bins):
-                        if seg.duration_min <= bin_.minutes:
+                        first, last = opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - seg.duration_min
+                        if seg.duration_min <= bin_.minutes and all(first - k >= gap or k - last >= gap for k in kept):
                             self.fill[(seg_id, o, b)] = self.m.new_bool_var(f"fill:{seg_id}:{o}:{b}")
         # plays[(segment, day, window)]: the segment airs in that window that day
         self.plays: dict[tuple[str, int, str], list] = defaultdict(list)
@@ -182,7 +184,7 @@ def add_weekly_plays(b: _Builder) -> None:
             continue
         if need:
             b.guard(b.m.add(sum(daily) >= need), key)
-        b.m.add(sum(daily) <= seg.max_plays)
+        b.m.add(sum(daily) <= b.p.max_plays(seg))
         _add_min_gap(b, seg_id, b.p.min_gap(seg), key)
 
 
@@ -233,17 +235,18 @@ def add_session_limits(b: _Builder) -> None:
         idx = [o for o, opt in enumerate(b.p.options) if opt.day == day]
         if not idx:
             continue
+        kept_sessions, kept_minutes = b.p.used.get(day, (0, 0))  # a re-plan's kept airings that day
         sessions_key = b.p.require(ReqKey("sessions", day=day), "add_session_limits",
                                    f"at most {pol.max_sessions_per_day} session(s) on {day_label(b.p, day)}")
         cap_key = b.p.require(ReqKey("cap", day=day), "add_session_limits",
                               f"at most {pol.daily_cap_minutes} min of airtime on {day_label(b.p, day)}")
         b.guard(b.m.add(_weighted([b.pick[o] for o in idx], [b.p.options[o].sessions for o in idx])
-                        <= pol.max_sessions_per_day),
+                        <= pol.max_sessions_per_day - kept_sessions),
                 sessions_key)
         fills = [(v, b.p.segments[s].duration_min) for (s, o, _), v in b.fill.items() if b.p.options[o].day == day]
         airtime = _weighted([b.pick[o] for o in idx] + [v for v, _ in fills],
                             [sum(r.minutes for r in b.p.options[o].relays) for o in idx] + [n for _, n in fills])
-        b.guard(b.m.add(airtime <= pol.daily_cap_minutes), cap_key)
+        b.guard(b.m.add(airtime <= pol.daily_cap_minutes - kept_minutes), cap_key)
 
 
 def add_objective(b: _Builder) -> None:
@@ -280,6 +283,16 @@ def add_objective(b: _Builder) -> None:
                 z = b.m.new_bool_var(f"next:{seg_id}:{d}")
                 b.m.add(z >= today + tomorrow - 1)
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
+    if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
+        keep = round(objective.stability(w, scale))
+        for (seg_id, o, bi), var in b.fill.items():
+            opt = p.options[o]
+            if p.was_there("segment", seg_id, opt.day, opt.bins[bi].start, opt.bins[bi].end):
+                b.terms["stability"].append((var, keep))
+        for o, opt in enumerate(p.options):
+            for r in opt.relays:
+                if p.was_there("relay", r.relay_id, opt.day, r.start, r.start + 1):
+                    b.terms["stability"].append((b.pick[o], keep))
     topics: dict[int, list] = defaultdict(list)
     for (seg_id, o, _bi), var in b.fill.items():
         topics[p.segments[seg_id].topic].append(var)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..domain import Weights
 
-TERMS = ("reach", "spread_dayparts", "spread_days", "variety", "delay", "optional_relay")
+TERMS = ("reach", "spread_dayparts", "spread_days", "variety", "delay", "optional_relay", "stability")
 
 
 def reach(w: Weights, priority: int, listeners: float) -> float:
@@ -39,3 +39,9 @@ def delay(w: Weights, scale: float, minutes: int) -> float:
 def optional_relay(w: Weights, listeners: float) -> float:
     """Value of carrying an optional relay: its expected listeners."""
     return w.optional_relay * listeners
+
+
+def stability(w: Weights, scale: float) -> float:
+    """Bonus, in a re-plan, for each item left where the previous plan had it (the same day, in the
+    same stretch of a session): a change must gain more than this to move what people expect."""
+    return w.stability * scale

@@ -18,11 +18,11 @@ from datetime import date, datetime, timedelta
 from itertools import accumulate
 
 from ..audience import availability
-from ..domain import Dataset, Relay, Segment, Site, SitePolicy, Window, week_days
+from ..domain import Dataset, Freeze, Relay, Segment, Site, SitePolicy, Window, week_days
 from ..policy import site_policy
-from ..rules import (DAY, blackouts_over, combine_policies, in_quiet_hours, relay_applies, relay_matches,
-                     relay_minimums, relays_due, required_plays, segment_applies, segment_min_gap, valid_days,
-                     window_at)
+from ..rules import (DAY, blackouts_over, combine_policies, in_quiet_hours, playable_days, relay_applies,
+                     relay_matches, relay_minimums, relays_due, required_plays, segment_applies, segment_min_gap,
+                     split_sessions, still_due, valid_days, window_at)
 
 FILL_HORIZON = 15  # minutes next to a bin's packing edge whose audience the bin is scored by
 
@@ -99,7 +99,36 @@ class ReqKey:
 
 
 REQUIREMENT_KINDS = ("windows", "quiet", "blackout", "session_len", "relay", "overlap", "plays", "sessions", "cap",
-                     "coverage")
+                     "coverage", "pinned")
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """What a re-plan keeps of a unit's previous schedule: every airing outside the free span
+    [free_from, free_until) (week minutes; `free_until` is a midnight), and emergency bulletins
+    wherever they are. Only the free span is solved again, around what is kept."""
+
+    free_from: int
+    free_until: int
+    airings: tuple[Airing, ...]  # kept exactly as they were
+    overriding: frozenset[str] = frozenset()  # emergency bulletins: outside the session and cap rules
+    previous: tuple[Airing, ...] = ()  # the previous schedule inside the free span, for the stability term
+
+    def freeze(self, monday: datetime) -> Freeze:
+        """What aired before the free span, for the rules (`rules.still_due`, `rules.playable_days`)."""
+        days = [monday.date() + timedelta(days=d) for d in range(7)]
+        before = [a for a in self.airings if a.week_minute < self.free_from]
+        return Freeze(monday + timedelta(minutes=self.free_from),
+                      frozenset((a.item_id, days[a.day]) for a in before if a.kind == "relay"),
+                      frozenset((a.item_id, days[a.day]) for a in before if a.kind == "segment"))
+
+    def counted(self) -> tuple[Airing, ...]:
+        """The kept airings the weekly rules count (emergency bulletins are outside them)."""
+        return tuple(a for a in self.airings if a.item_id not in self.overriding)
+
+    def free_minutes(self, day: int) -> tuple[int, int]:
+        """The free span of `day` as minutes of the day (lo >= hi: nothing is free that day)."""
+        return max(0, self.free_from - day * DAY), min(DAY, self.free_until - day * DAY)
 
 
 @dataclass(frozen=True)
@@ -126,6 +155,10 @@ class UnitProblem:
     requirements: dict[ReqKey, Requirement] = field(default_factory=dict)
     relay_minimums: dict[str, int] = field(default_factory=dict)  # relay id or source -> airings a week
     notes: list[str] = field(default_factory=list)  # e.g. relays cancelled by a blackout
+    pinned: Pinned | None = None  # a re-plan: what is kept of the previous schedule
+    plays_kept: dict[str, tuple[int, ...]] = field(default_factory=dict)  # segment -> kept plays (week minutes)
+    used: dict[int, tuple[int, int]] = field(default_factory=dict)  # day -> kept (sessions, minutes)
+    needed: dict[str, int] = field(default_factory=dict)  # segment -> plays required of the week
     prefixes: dict[int, list[float]] = field(default_factory=dict, repr=False)  # day -> cumulative shares
 
     def require(self, key: ReqKey, rule: str, text: str) -> ReqKey:
@@ -134,7 +167,13 @@ class UnitProblem:
         return key
 
     def min_plays(self, seg: Segment) -> int:
+        """Plays still to place: those the week requires, less those kept."""
+        if seg.id in self.needed:
+            return max(0, self.needed[seg.id] - len(self.plays_kept.get(seg.id, ())))
         return required_plays(seg.min_plays, len(self.segment_days[seg.id]))
+
+    def max_plays(self, seg: Segment) -> int:
+        return max(0, seg.max_plays - len(self.plays_kept.get(seg.id, ())))
 
     def min_gap(self, seg: Segment) -> int:
         return segment_min_gap(seg.min_gap_min, self.policy.segment_min_gap_minutes)
@@ -167,6 +206,12 @@ class UnitProblem:
                 chosen.add(rd)
                 busy[daypart(rd)] = busy.get(daypart(rd), 0) + 1
         return chosen
+
+    def was_there(self, kind: str, item_id: str, day: int, start: int, end: int) -> bool:
+        """The previous plan (of a re-plan) aired the item that day starting in [start, end)."""
+        return self.pinned is not None and any(
+            a.kind == kind and a.item_id == item_id and a.day == day and start <= a.start < end
+            for a in self.pinned.previous)
 
     def listeners(self, day: int, start: int, minutes: int) -> float:
         curve = self._prefix(day)
@@ -231,8 +276,9 @@ def segment_requirement_text(problem: UnitProblem, seg: Segment) -> str:
             f"this week, at most once a day, {problem.min_gap(seg)} min apart")
 
 
-def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
-    """Everything the model needs for one unit and one ISO week."""
+def build_problem(dataset: Dataset, unit: Unit, week: str, pinned: Pinned | None = None) -> UnitProblem:
+    """Everything the model needs for one unit and one ISO week; with `pinned`, for the free span
+    of a re-plan only, around the airings it keeps."""
     members = [site_policy(dataset, s) for s in unit.sites]
     policy = combine_policies(members)
     days = week_days(week)
@@ -247,33 +293,61 @@ def build_problem(dataset: Dataset, unit: Unit, week: str) -> UnitProblem:
         shares[d] = [sum(minute) / pop for minute in zip(*weighted)]
     problem = UnitProblem(unit=unit, week=week, days=days, policy=policy,
                           broadcast_days=tuple(d for d in range(7) if d in policy.broadcast_days),
-                          relays={}, segments={}, segment_days={}, options=[], shares=shares)
-    _add_segments(dataset, problem)
+                          relays={}, segments={}, segment_days={}, options=[], shares=shares, pinned=pinned)
+    freeze = pinned.freeze(datetime.combine(days[0], datetime.min.time())) if pinned else None
+    kept = pinned.counted() if pinned else ()
+    _add_segments(dataset, problem, freeze, kept)
     due: dict[int, dict[str, Relay]] = {d: {} for d in range(7)}
+    blacked: dict[int, set[str]] = {d: set() for d in range(7)}
+    aired = {(a.item_id, a.day) for a in kept if a.kind == "relay"}
     for site, pol in zip(unit.sites, members):
-        site_due = relays_due(dataset, site, pol, week)
+        every = relays_due(dataset, site, pol, week)
+        site_due = still_due(every, freeze)
+        for relay, day in every:
+            blacked[day.weekday()].add(relay.id)
         for relay, day in site_due:
-            due[day.weekday()][relay.id] = relay
+            if (relay.id, day.weekday()) not in aired:
+                due[day.weekday()][relay.id] = relay
         for key, need in relay_minimums(pol, site_due):  # one transmitter: every member's minimum holds
-            problem.relay_minimums[key] = max(need, problem.relay_minimums.get(key, 0))
+            have = sum(1 for a in kept if a.kind == "relay" and any(
+                relay_matches(key, r.id, r.source) for r in dataset.relays if r.id == a.item_id))
+            problem.relay_minimums[key] = max(need - have, problem.relay_minimums.get(key, 0))
+    problem.relay_minimums = {k: n for k, n in problem.relay_minimums.items() if n > 0}
     for d in problem.broadcast_days:
-        _add_day_options(dataset, problem, members, d, sorted(due[d].values(), key=lambda r: (r.start_min, r.id)))
+        lo, hi = pinned.free_minutes(d) if pinned else (0, DAY)
+        if lo < hi:
+            _add_day_options(dataset, problem, members, d, sorted(due[d].values(), key=lambda r: (r.start_min, r.id)),
+                             blacked[d], lo, kept)
     return problem
 
 
-def _add_segments(dataset: Dataset, problem: UnitProblem) -> None:
+def _add_segments(dataset: Dataset, problem: UnitProblem, freeze: Freeze | None, kept: tuple) -> None:
+    """The segments the unit airs; in a re-plan, on the free days they have not aired on yet, with
+    the plays the week still requires."""
+    pinned = problem.pinned
+    for a in kept:
+        if a.kind == "segment":
+            problem.plays_kept.setdefault(a.item_id, ())
+            problem.plays_kept[a.item_id] += (a.week_minute,)
     for seg in sorted(dataset.segments, key=lambda s: s.id):
         if not all(segment_applies(dataset, s, seg) for s in problem.unit.sites):
             continue
-        valid = tuple(day.weekday() for day in valid_days(seg.valid_from, seg.valid_to, problem.days,
-                                                           problem.broadcast_days))
-        if valid or seg.min_plays:
+        if pinned and seg.id in pinned.overriding:
+            continue  # emergency bulletins are only ever placed by `bulletin`, and kept
+        valid = valid_days(seg.valid_from, seg.valid_to, problem.days, problem.broadcast_days)
+        if pinned is not None:
+            problem.needed[seg.id] = required_plays(seg.min_plays, len(playable_days(seg.id, valid, freeze)))
+            aired = {m // DAY for m in problem.plays_kept.get(seg.id, ())}
+            valid = tuple(day for day in valid if day.weekday() not in aired
+                          and pinned.free_minutes(day.weekday())[0] < pinned.free_minutes(day.weekday())[1])
+        if valid or problem.min_plays(seg):
             problem.segments[seg.id] = seg
-            problem.segment_days[seg.id] = valid
+            problem.segment_days[seg.id] = tuple(day.weekday() for day in valid)
 
 
 def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SitePolicy], d: int,
-                     due: list[Relay]) -> None:
+                     due: list[Relay], blacked: set[str], lo: int = 0, kept: tuple = ()) -> None:
+    """The day's session options; in a re-plan only from minute `lo` on, after what is kept."""
     pol = problem.policy
     unit = problem.unit
     windows_key = problem.require(ReqKey("windows"), "add_windows",
@@ -290,11 +364,11 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
                               f"blackout \"{b.title}\" {b.start:%a %d/%m %H:%M}–{b.end:%a %d/%m %H:%M}")
         for m in range(start, end):
             reason.setdefault(m, key)
+    joined = _keep(problem, d, lo, kept, reason)
 
     live_mandatory, deferred, optional = [], [], []
-    due_ids = {r.id for r in due}
     for relay in sorted(dataset.relays, key=lambda r: (r.start_min, r.id)):
-        if relay.id not in due_ids and any(relay_applies(dataset, s, relay, d) for s in unit.sites):
+        if relay.id not in blacked and any(relay_applies(dataset, s, relay, d) for s in unit.sites):
             problem.notes.append(f"{day_label(problem, d)}: relay \"{relay.title}\" falls in a blackout and is not aired")
     for relay in due:
         problem.relays[(relay.id, d)] = relay
@@ -314,9 +388,64 @@ def _add_day_options(dataset: Dataset, problem: UnitProblem, members: list[SiteP
             problem.options.append(_option(problem, d, "", relay.start_min, [RelaySlot(relay.id, relay.start_min,
                                            relay.duration_min, 0)], reason, blocked))
     first = len(problem.options)
-    for window in pol.windows:
-        _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key)
+    relays = (live_mandatory, deferred, optional)
+    if joined is None:
+        for window in pol.windows:
+            _add_window_options(problem, d, window, reason, *relays, length_key)
+    else:  # a session on air at the cut-off may go on (`joined`), or a new one start a session gap later
+        session_start, resume, later = joined
+        window = window_at(pol.windows, resume)
+        if window is not None:
+            _add_window_options(problem, d, window, reason, *relays, length_key,
+                                resume=(resume, session_start + pol.max_session_minutes))
+        closed = ReqKey("pinned")
+        apart = dict(reason)
+        for m in range(resume, later):
+            apart.setdefault(m, closed)
+        for window in pol.windows:
+            _add_window_options(problem, d, window, apart, *relays, length_key)
     _drop_sessions_that_block_a_relay(problem, first)
+
+
+def _keep(problem: UnitProblem, d: int, lo: int, kept: tuple, reason: dict) -> tuple[int, int, int] | None:
+    """Close the minutes a re-plan keeps on day `d` (before `lo`, and emergency bulletins after it),
+    and count the kept sessions and airtime against the day's limits. If the last kept session
+    runs into the free span (within a session gap of `lo`), return (its start, the minute it may
+    resume at, the first minute a new session may start at)."""
+    pinned = problem.pinned
+    if pinned is None:
+        return None
+    key = problem.require(ReqKey("pinned"), "build_problem",
+                          f"what airs before {day_label(problem, pinned.free_from // DAY)} "
+                          f"{hhmm(pinned.free_from % DAY)} and emergency bulletins are kept as they are")
+    for m in range(lo):
+        reason[m] = key
+    for a in pinned.airings:
+        if a.day == d and a.item_id in pinned.overriding:
+            for m in range(a.start, a.start + a.minutes):
+                reason[m] = key
+    midnight = datetime.combine(problem.days[d], datetime.min.time())
+    today = [_Span(midnight + timedelta(minutes=a.start), midnight + timedelta(minutes=a.start + a.minutes))
+             for a in pinned.counted() if a.day == d]
+    if not today:
+        return None
+    runs = split_sessions(today, problem.policy.session_gap_minutes)
+    problem.used[d] = (len(runs), sum(int((s.end - s.start).total_seconds()) // 60 for s in today))
+    start = int((runs[-1][0].start - midnight).total_seconds()) // 60
+    end = int((max(s.end for s in runs[-1]) - midnight).total_seconds()) // 60
+    gap = problem.policy.session_gap_minutes
+    if end > lo or lo - end < gap:
+        resume = max(end, lo)
+        return start, resume, end + gap
+    return None
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A kept airing in the shape `rules.split_sessions` reads."""
+
+    start: datetime
+    end: datetime
 
 
 @lru_cache(maxsize=256)
@@ -362,12 +491,16 @@ def _free(reason: dict[int, str], start: int, minutes: int) -> bool:
     return all(m not in reason for m in range(start, start + minutes))
 
 
-def _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key) -> None:
+def _add_window_options(problem, d, window, reason, live_mandatory, deferred, optional, length_key,
+                        resume: tuple[int, int] | None = None) -> None:
     """Every session the window can hold: a start on the policy's grid (or at a live relay), at most
     `max_session_minutes` long, carrying the mandatory live relays inside its span (it never
     starts or ends inside one), and variants with an optional or a deferred relay. A window may
     hold several sessions; `model.add_session_spacing` keeps them apart. A session of PAR items
-    alone is offered only in a window no mandatory relay is tied to that day."""
+    alone is offered only in a window no mandatory relay is tied to that day.
+
+    `resume` = (minute, latest end): only the rest of a session on air at a re-plan's cut-off,
+    going on from that minute, PAR items alone allowed."""
     pol = problem.policy
     L = pol.max_session_minutes
     step = pol.slot_minutes
@@ -393,10 +526,13 @@ def _add_window_options(problem, d, window, reason, live_mandatory, deferred, op
     # for under 1% of the objective)
     anchored = bool(fixed) or any(r.mandatory and r.start_min < hi and lo <= r.start_min + r.max_delay_min
                                   for r in deferred)
-    starts = sorted(set(range(-(-lo // step) * step, hi, step)) | {f.start for f in fixed})
+    starts = sorted(t for t in set(range(-(-lo // step) * step, hi, step)) | {f.start for f in fixed}
+                    if t not in reason or reason[t].kind != "pinned")  # nothing starts in a kept part
+    if resume is not None:
+        starts, anchored = [resume[0]], False
     seen = set()
     for tau in starts:
-        end = min(hi, tau + L)
+        end = min(hi, tau + L, resume[1] if resume else DAY)
         if tau >= end or any(f.start < tau < f.start + f.minutes for f in fixed):
             continue
         held = [f for f in fixed if tau <= f.start and f.start + f.minutes <= end]
@@ -422,7 +558,8 @@ def _add_window_options(problem, d, window, reason, live_mandatory, deferred, op
             key = (tau, tuple(sorted(relays, key=lambda r: r.start)))
             if key not in seen:
                 seen.add(key)
-                problem.options.append(_option(problem, d, window.name, tau, relays, reason, (), end))
+                problem.options.append(_option(problem, d, window.name, tau, relays, reason, (), end,
+                                               joined=resume is not None))
 
 
 def _overlaps(relays: list[RelaySlot], start: int, minutes: int) -> bool:
@@ -440,8 +577,9 @@ def _first_fit(relays: list[RelaySlot], relay: Relay, tau: int, end: int, reason
 
 
 def _option(problem: UnitProblem, d: int, window: str, tau: int, relays: list[RelaySlot], reason,
-            blocked: tuple[str, ...], end: int | None = None) -> SessionOption:
-    """Cut the session span into relays and bins; count the sessions it may form at most."""
+            blocked: tuple[str, ...], end: int | None = None, joined: bool = False) -> SessionOption:
+    """Cut the session span into relays and bins; count the sessions it may form at most (`joined`:
+    the option goes on with a kept session that ends at `tau`, already counted)."""
     relays = sorted(relays, key=lambda r: r.start)
     if end is None:
         end = max(r.start + r.minutes for r in relays)
@@ -462,8 +600,8 @@ def _option(problem: UnitProblem, d: int, window: str, tau: int, relays: list[Re
             cursor = max(cursor, r_end)
         bins = [_with_audience(problem, d, b) for b in bins]
     start = min([tau] + [r.start for r in relays])
-    return SessionOption(d, window, start, end, tuple(relays), tuple(bins), _max_sessions(problem, relays, bins),
-                         blocked)
+    return SessionOption(d, window, start, end, tuple(relays), tuple(bins),
+                         _max_sessions(problem, relays, bins, tau if joined else None), blocked)
 
 
 def _with_audience(problem: UnitProblem, d: int, b: Bin) -> Bin:
@@ -475,17 +613,19 @@ def _with_audience(problem: UnitProblem, d: int, b: Bin) -> Bin:
     return replace(b, share=listeners / max(1, problem.unit.population), listeners=listeners)
 
 
-def _max_sessions(problem: UnitProblem, relays: list[RelaySlot], bins: list[Bin]) -> int:
+def _max_sessions(problem: UnitProblem, relays: list[RelaySlot], bins: list[Bin], joined: int | None = None) -> int:
     """Relays closer than session_gap form one session; a bin packed against a relay joins it;
-    a bin touching no relay may be a session of its own."""
+    a bin touching no relay may be a session of its own. With `joined`, the minute a kept
+    session ends at: what goes on from it is that session, not a new one."""
     gap = problem.policy.session_gap_minutes
     runs = 0
-    last_end = None
+    last_end = joined
     for r in relays:
         if last_end is None or r.start - last_end >= gap:
             runs += 1
         last_end = r.start + r.minutes
-    touching = {r.start for r in relays} | {r.start + r.minutes for r in relays}
+    touching = {r.start for r in relays} | {r.start + r.minutes for r in relays} | (
+        {joined} if joined is not None else set())
     loose = sum(1 for b in bins if not ((b.align == "right" and b.end in touching) or
                                         (b.align == "left" and b.start in touching)))
     return runs + loose

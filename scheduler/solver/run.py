@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 from ortools.sat.python import cp_model
 
 from ..audience import availability, availability_steps
-from ..domain import (Dataset, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
+from ..domain import (Dataset, Freeze, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
                       week_monday)
 from ..errors import DataError, LoaError, Problem
 from ..policy import site_policy
@@ -32,7 +32,7 @@ from ..rules import segment_applies, site_rules
 from .cache import SolutionCache, input_key, problem_digest
 from .explain import conflicting_requirements, score_breakdown
 from .model import SEED, build_model, solver_for, warm_start
-from .problem import Airing, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
+from .problem import Airing, Pinned, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
 WARM_START_SHARE = 0.5  # of a unit's time budget, at most, for finding a first schedule (model.warm_start)
 GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum; OPTIMAL only when proven
@@ -110,11 +110,13 @@ def _from_cache(unit: Unit, digest: str, data: dict) -> UnitSolution | None:
         return None  # a malformed entry is a miss
 
 
-def solve_unit(dataset: Dataset, week: str, unit: Unit, cache_dir: str | None = None) -> UnitSolution:
-    """Build one unit's problem, take its solution from the cache if its digest is there, else
-    solve it (and store it). Runs in a worker process, local or on a Dask worker."""
+def solve_unit(dataset: Dataset, week: str, unit: Unit, cache_dir: str | None = None,
+               pinned: Pinned | None = None) -> UnitSolution:
+    """Build one unit's problem (of a re-plan's free span, with `pinned`), take its solution from
+    the cache if its digest is there, else solve it (and store it). Runs in a worker process,
+    local or on a Dask worker."""
     t0 = time.process_time()
-    problem = build_problem(dataset, unit, week)
+    problem = build_problem(dataset, unit, week, pinned)
     digest = problem_digest(problem, GAP_LIMIT, SEED)
     built = ("problem", time.process_time() - t0)
     cache = SolutionCache(Path(cache_dir)) if cache_dir else None
@@ -160,8 +162,8 @@ def _init_worker(dataset: Dataset, week: str, cache_dir: str | None) -> None:
     _WORKER.update(dataset=dataset, week=week, cache_dir=cache_dir)
 
 
-def _solve_unit_in_worker(unit: Unit) -> UnitSolution:
-    return solve_unit(_WORKER["dataset"], _WORKER["week"], unit, _WORKER["cache_dir"])
+def _solve_unit_in_worker(unit: Unit, pinned: Pinned | None) -> UnitSolution:
+    return solve_unit(_WORKER["dataset"], _WORKER["week"], unit, _WORKER["cache_dir"], pinned)
 
 
 _UNSCALED = ("availability", "priority", "delay_min")
@@ -175,12 +177,13 @@ def _for_member(rep: UnitSolution, unit: Unit) -> UnitSolution:
                         rep.digest, rep.cached)
 
 
-def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_dir: str | None) -> Iterator[UnitSolution]:
+def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_dir: str | None,
+           pinned: dict[str, Pinned]) -> Iterator[UnitSolution]:
     """Solve on a process pool of this machine, a few units per worker in flight at a time, so
     the main process never holds more than those pending; yield solutions as they finish."""
     if workers == 1:
         for unit in reps:
-            yield solve_unit(dataset, week, unit, cache_dir)
+            yield solve_unit(dataset, week, unit, cache_dir, pinned.get(unit.id))
         return
     with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_init_worker,
                              initargs=(dataset, week, cache_dir)) as pool:
@@ -188,14 +191,15 @@ def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_di
         pending: set = set()
         while todo or pending:
             while todo and len(pending) < 4 * workers:
-                pending.add(pool.submit(_solve_unit_in_worker, todo.popleft()))
+                unit = todo.popleft()
+                pending.add(pool.submit(_solve_unit_in_worker, unit, pinned.get(unit.id)))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:  # any order: the plan is merged by unit id
                 yield fut.result()
 
 
 def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
-          cache_dir: str | None) -> Iterator[UnitSolution]:
+          cache_dir: str | None, pinned: dict[str, Pinned]) -> Iterator[UnitSolution]:
     """Send the units to a dask.distributed cluster; the dataset goes to every worker once."""
     try:
         from distributed import Client, as_completed
@@ -213,13 +217,18 @@ def _dask(dataset: Dataset, week: str, reps: list[Unit], scheduler: str | None,
         shared = client.scatter(dataset, broadcast=True, hash=False)
         todo = deque(reps)
         running = as_completed(loop=client.loop)
+
+        def send() -> None:
+            unit = todo.popleft()
+            running.add(client.submit(solve_unit, shared, week, unit, cache_dir, pinned.get(unit.id), pure=False))
+
         for _ in range(min(in_flight, len(todo))):
-            running.add(client.submit(solve_unit, shared, week, todo.popleft(), cache_dir, pure=False))
+            send()
         for fut in running:  # a few units at a time, as with the local pool
             yield fut.result()
             fut.release()
             if todo:
-                running.add(client.submit(solve_unit, shared, week, todo.popleft(), cache_dir, pure=False))
+                send()
     finally:
         client.close()
 
@@ -235,17 +244,22 @@ def _members(solved: deque) -> Iterator[UnitSolution]:
 def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, workers: int | None = None,
               progress: Callable[[int, int, str], None] | None = None,
               settings: tuple[tuple[str, str], ...] = (), executor: str = "local", scheduler: str | None = None,
-              cache: SolutionCache | None = None, stats: dict | None = None) -> WeekPlan:
+              cache: SolutionCache | None = None, stats: dict | None = None,
+              pinned: dict[str, Pinned] | None = None, freezes: dict[str, Freeze] | None = None) -> WeekPlan:
     """Solve every distinct unit of the week once, on the executor, and merge; infeasible units
     keep their conflicts. `progress(done, total, unit id)` is called once per unit; `stats`, if
-    given, receives the count of distinct solves, cache hits and per-phase worker seconds."""
+    given, receives the count of distinct solves, cache hits and per-phase worker seconds.
+
+    A re-plan gives each unit's `pinned` part (unit id -> Pinned) and each site's `freezes`: only
+    the free span is solved, and the plan holds the new airings only (the caller adds the kept)."""
+    pinned = pinned or {}
     units = build_units(dataset, site_ids)
     if not units:
         raise DataError(Problem(str(dataset.root / "sites.csv"), None, "site_id",
                                 ",".join(sorted(site_ids or [])), "at least one site with a station to plan"))
     classes: dict[tuple, list[Unit]] = {}
     for unit in units:
-        classes.setdefault(unit_signature(dataset, unit), []).append(unit)
+        classes.setdefault((unit_signature(dataset, unit), pinned.get(unit.id)), []).append(unit)
     # biggest first (most segments, then sync groups), so no long solve is left for the end
     reps = sorted((members[0] for members in classes.values()),
                   key=lambda u: (-len(u.sites), -sum(1 for g in dataset.segments
@@ -254,15 +268,16 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
     if executor not in EXECUTORS:
         raise DataError(Problem("--executor", None, "executor", executor, " or ".join(EXECUTORS)))
     cache_dir = str(cache.root) if cache is not None else None
-    keys = {rep.id: _input_key(dataset, week, rep) for rep in reps} if cache and dataset.fingerprint else {}
+    keys = {rep.id: _input_key(dataset, week, rep) for rep in reps} if cache and dataset.fingerprint and not pinned \
+        else {}
     known = [sol for rep in reps for sol in [_known(cache, keys.get(rep.id), rep)] if sol is not None]
     todo = [rep for rep in reps if rep.id not in {sol.unit.id for sol in known}]
     if not todo:
         fresh: Iterator[UnitSolution] = iter(())
     elif executor == "dask":
-        fresh = _dask(dataset, week, todo, scheduler, cache_dir)
+        fresh = _dask(dataset, week, todo, scheduler, cache_dir, pinned)
     else:
-        fresh = _local(dataset, week, todo, max(1, min(workers or os.cpu_count() or 1, len(todo))), cache_dir)
+        fresh = _local(dataset, week, todo, max(1, min(workers or os.cpu_count() or 1, len(todo))), cache_dir, pinned)
     stream = chain(known, _remembered(cache, keys, fresh))
     solved: list[tuple[str, Unit, UnitSolution]] = []  # (unit id, unit, its representative's solution)
     phases: dict[str, float] = {}
@@ -278,14 +293,15 @@ def plan_week(dataset: Dataset, week: str, site_ids: set[str] | None = None, wor
     solved.sort(key=lambda t: t[0])
     solutions = _members(deque(solved))
     t = time.process_time()
-    plan = assemble_plan(dataset, week, solutions, settings)
+    plan = assemble_plan(dataset, week, solutions, settings, freezes)
     if stats is not None:
         stats.update(units=len(units), distinct=len(reps), cache_hits=hits, worker_seconds=phases,
                      assemble_seconds=time.process_time() - t)
     return plan
 
 
-def plan_sites(dataset: Dataset, week: str, site_ids: set[str]) -> tuple[PlanSite, ...]:
+def plan_sites(dataset: Dataset, week: str, site_ids: set[str],
+               freezes: dict[str, Freeze] | None = None) -> tuple[PlanSite, ...]:
     """Each planned site with the rules it was planned under and its audience, for plan.json."""
     days = week_days(week)
     out = []
@@ -295,7 +311,7 @@ def plan_sites(dataset: Dataset, week: str, site_ids: set[str]) -> tuple[PlanSit
         district = dataset.district_of(site)
         out.append(PlanSite(
             site.id, site.name, district.id, district.name, site.population, site.languages, site.technology,
-            site.kind, rules=site_rules(dataset, site, site_policy(dataset, site), week),
+            site.kind, rules=site_rules(dataset, site, site_policy(dataset, site), week, (freezes or {}).get(site.id)),
             sync_group=site.sync_group,
             audience=tuple(availability_steps(dataset, site, day) for day in days), district_kind=district.kind))
     return tuple(out)
@@ -318,7 +334,7 @@ def plan_items(dataset: Dataset) -> tuple[PlanItem, ...]:
 
 
 def assemble_plan(dataset: Dataset, week: str, solutions: Iterable[UnitSolution],
-                  settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
+                  settings: tuple[tuple[str, str], ...] = (), freezes: dict[str, Freeze] | None = None) -> WeekPlan:
     monday = datetime.combine(week_monday(week), datetime.min.time())
     placements: list[Placement] = []
     units: list[UnitResult] = []
@@ -341,7 +357,7 @@ def assemble_plan(dataset: Dataset, week: str, solutions: Iterable[UnitSolution]
                     score=tuple(sorted((k, round(v, 6)) for k, v in sol.scores[(a.kind, a.item_id, a.week_minute)].items()))))
     roots = [a for a in dataset.areas if a.parent_id is None]
     return WeekPlan(week=week, dataset_name=dataset.name, dataset_root=str(dataset.root),
-                    sites=plan_sites(dataset, week, site_ids), items=plan_items(dataset),
+                    sites=plan_sites(dataset, week, site_ids, freezes), items=plan_items(dataset),
                     placements=tuple(sorted(placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id))),
                     units=tuple(units), settings=settings, dataset_fingerprint=dataset.fingerprint,
                     province=roots[0].name if len(roots) == 1 else dataset.name,
