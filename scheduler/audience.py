@@ -100,7 +100,8 @@ def _curve_values(
     return tuple(values)
 
 
-def _site_inputs(dataset: Dataset, site: Site, day: date):
+def site_inputs(dataset: Dataset, site: Site, day: date):
+    """What a site's availability on `day` is computed from (the cache keys of the curves)."""
     profile = dataset.profiles[site.profile_id]
     points = curve_for(profile, day_type(dataset, site, day), day.month)
     coords = dataset.coordinates(site) if uses_sun(points) else None
@@ -110,12 +111,12 @@ def _site_inputs(dataset: Dataset, site: Site, day: date):
 
 def availability(dataset: Dataset, site: Site, day: date) -> tuple[float, ...]:
     """1440 shares (0..1) of the site's population within earshot and awake, one per minute."""
-    return _curve_values(*_site_inputs(dataset, site, day))
+    return _curve_values(*site_inputs(dataset, site, day))
 
 
 def availability_steps(dataset: Dataset, site: Site, day: date) -> tuple[tuple[int, float], ...]:
     """The day's availability as (minute, share) change points: a curve plan.json can carry."""
-    return _steps(*_site_inputs(dataset, site, day))
+    return _steps(*site_inputs(dataset, site, day))
 
 
 @lru_cache(maxsize=16384)
@@ -143,7 +144,7 @@ def listeners(dataset: Dataset, site: Site, day: date, start_min: int, minutes: 
     while start < 0:
         current, start = current - timedelta(days=1), start + MINUTES
     while left > 0:
-        prefix = _prefix(*_site_inputs(dataset, site, current))
+        prefix = _prefix(*site_inputs(dataset, site, current))
         end = min(MINUTES, start + left)
         total += prefix[end] - prefix[start]
         left -= end - start

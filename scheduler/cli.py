@@ -484,6 +484,88 @@ def _status_text(units) -> str:
     return ", ".join(parts)
 
 
+_PLAN_FILE = click.option("--plan", "plan_file", required=True, type=click.Path(path_type=Path),
+                         help="The week's plan.json (audio_manifests/<week>/plan.json).")
+
+
+@main.command("replan")
+@_PLAN_FILE
+@click.option("--from", "cutoff", required=True, metavar="'YYYY-MM-DD HH:MM'",
+              help="Local time from which the week may change; everything that starts before is kept.")
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="Dataset folder (default: the one the plan was made from).")
+@click.option("--district", "districts", multiple=True, help="Re-plan only the sites under this area id (repeatable).")
+@click.option("--site", "sites", multiple=True, help="Re-plan only this site (repeatable).")
+@_SET
+@_POLICY
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output root (default: the one the plan was written under).")
+@click.option("--workers", type=int, default=None, help="Parallel solver processes (default: CPU count).")
+@click.option("--no-export", is_flag=True, help="Write plan.json only, no calendars or manifests.")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
+def replan_cmd(plan_file, cutoff, data, districts, sites, settings, policy_file, out, workers, no_export,
+               as_json) -> None:
+    """Re-plan a week under way: keep everything that starts before --from, solve the rest again.
+
+    New items, changed rules (--set) and new recordings are taken in; placements that still fit
+    stay where they were (policy weight `stability`). Only sites whose inputs changed (or those
+    of --district/--site) are solved; the plan keeps the whole province. Prints, per site, what
+    was added, moved and removed; calendars are re-exported with SEQUENCE raised on changed
+    events and dropped ones cancelled.
+
+    \b
+    Example:
+        loa add-item --data data/gia_lai_2024 bao.ogg --title "Thông báo" --topic 4 --scope chu-se
+        loa replan --plan audio_manifests/2024-W10/plan.json --from "2024-03-06 12:00" --district chu-se
+    """
+    from .pipeline import replan_and_write
+    from .solver.cache import SolutionCache
+
+    outcome = replan_and_write(plan_file, cutoff, out, data, policy_file, settings, districts, sites, workers,
+                               SolutionCache.default(), export=not no_export)
+    _print_replan(outcome, as_json)
+
+
+def _print_replan(outcome, as_json: bool) -> None:
+    import json
+
+    from .replan import changes_by_district
+
+    r = outcome.replanned
+    if as_json:
+        click.echo(json.dumps({
+            "plan": str(outcome.plan_path), "seconds": round(outcome.wall_s, 2), "solved_units": list(r.solved),
+            "kept_units": r.kept, "by_district": changes_by_district(r.plan, r.changes),
+            "changes": [{"site": c.site_id, "change": c.change, "kind": c.kind, "id": c.item_id,
+                         "before": c.before.isoformat() if c.before else None,
+                         "after": c.after.isoformat() if c.after else None} for c in r.changes],
+            "infeasible": r.infeasible}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"re-planned {len(r.solved)} unit(s), kept {r.kept} as they were, in {outcome.wall_s:.1f} s")
+        names = {s.id: s.name for s in r.plan.sites}
+        site = None
+        for c in r.changes:
+            if c.site_id != site:
+                site = c.site_id
+                click.echo(f"{names.get(site, site)} ({site}):")
+            when = " -> ".join(f"{t:%a %d/%m %H:%M}" for t in (c.before, c.after) if t is not None)
+            click.echo(f"  {c.change:<8}{c.kind:<8}{c.item_id:<40}{when}")
+        totals = changes_by_district(r.plan, r.changes)
+        if not r.changes:
+            click.echo("nothing changed after the cut-off")
+        for district, row in totals.items():
+            click.echo(f"{district}: {row['added']} added, {row['moved']} moved, {row['shifted']} shifted "
+                       f"(same session, <= 15 min), {row['removed']} removed")
+        click.echo(f"plan: {outcome.plan_path}")
+        if outcome.exported is not None:
+            click.echo(f"exported: {outcome.exported}")
+    if r.infeasible:
+        from .errors import InfeasibleError
+
+        raise InfeasibleError({u: ["kept the previous schedule: " + (c[0] if c else "no schedule found")] + c[1:]
+                               for u, c in r.infeasible.items()})
+
+
 @main.command("explain")
 @_DATA
 @_WEEK

@@ -38,6 +38,7 @@ from .domain import (
     Policy,
     Relay,
     Season,
+    BULLETIN_LEVELS,
     Segment,
     Site,
 )
@@ -67,7 +68,7 @@ RELAY_COLUMNS = (
 RELAY_REQUIRED = ("relay_id", "source", "title", "days", "start", "duration_s", "mode", "mandatory", "language")
 SEGMENT_COLUMNS = (
     "segment_id", "title", "topic", "language", "audio", "min_plays", "max_plays", "priority",
-    "valid_from", "valid_to", "scope", "min_gap_min", "source", "note", "producer",
+    "valid_from", "valid_to", "scope", "min_gap_min", "source", "note", "producer", "level",
 )
 SEGMENT_REQUIRED = SEGMENT_COLUMNS[:8]
 DATASET_KEYS = ("name", "country", "description", "sources")
@@ -612,6 +613,7 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str], produc
                 c.bad("scope", s, "area ids from areas.csv (or site ids), separated by ';'")
         gap = c.integer("min_gap_min", lo=0, hi=7 * 1440, required=False)
         note, source = c.text("note", required=False), c.text("source", required=False)
+        level = c.choice("level", BULLETIN_LEVELS, required=False)
         producer = c.slug("producer", required=False)
         if producer and producer not in producers:
             c.bad("producer", producer, "an area_id from areas.csv or a group_id from groups.csv (who makes it)")
@@ -636,7 +638,7 @@ def _load_segments(root: Path, problems: Problems, known_scope: set[str], produc
         segments.append(
             Segment(ident, title, topic, language[0], audio, math.ceil(info.duration_s), lo, hi, priority,
                     valid_from, valid_to, scope, gap, note=note, source=source, sha256=info.sha256,
-                    producer=producer)
+                    producer=producer, level=level)
         )
     return segments, lines
 

@@ -139,10 +139,14 @@ class Segment:
     source: str = ""  # producing centre, shown in calendars
     sha256: str = ""  # of the audio file's bytes, filled by the loader (plans and manifests carry it)
     producer: str | None = None  # area or group id of whoever makes the programme (province, commune, group)
+    level: str = ""  # a bulletin's Circular 39 level (BULLETIN_LEVELS); "" for a programme item
 
     @property
     def duration_min(self) -> int:
         return -(-self.duration_s // 60)
+
+
+BULLETIN_LEVELS = ("normal", "priority", "emergency")  # Circular 39/2020/TT-BTTTT, see docs/circular-39.md
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,7 @@ class SitePolicy:
     weights: Weights
     time_budget: float  # deterministic seconds per unit
     relay_minimums: tuple[tuple[str, int], ...] = ()  # (relay id or source, days a week it must air)
+    emergency_in_quiet_hours: bool = False  # Circular 39 emergency bulletins may break the quiet hours
 
 
 @dataclass(frozen=True)
@@ -322,6 +327,10 @@ class SiteRules:
     segments: tuple[tuple[str, int], ...]  # (segment id, plays required this week) of segments that apply
     # (relay id or source, relay-days it must air this week, capped by the days it is due)
     relay_minimums: tuple[tuple[str, int], ...] = ()
+    # a re-plan: what starts before this aired under the rules of its time and is kept as it was;
+    # the day rules (windows, sessions, cap) here hold from then on, the weekly ones for the week
+    kept_before: datetime | None = None
+    emergency_in_quiet_hours: bool = False  # emergency bulletins may air in quiet hours (policy)
 
 
 @dataclass(frozen=True)
@@ -392,6 +401,7 @@ class PlanItem:
     producer_id: str = ""
     producer_name: str = ""
     producer_kind: str = ""
+    level: str = ""  # segments: a bulletin's level (BULLETIN_LEVELS); emergency ones override the session rules
 
     @property
     def duration_min(self) -> int:
@@ -441,6 +451,8 @@ class UnitResult:
     objective: float = 0.0
     bound: float = 0.0
     conflicts: tuple[str, ...] = ()  # user-worded requirements that cannot hold together
+    inputs: str = ""  # digest of what the unit's week is planned from (`cache.unit_inputs`); a re-plan
+    # leaves a unit whose inputs are unchanged as it is
 
     @property
     def gap(self) -> float:

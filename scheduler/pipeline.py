@@ -14,6 +14,7 @@ from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
+from .replan import Replanned, parse_cutoff, replan_week
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
@@ -149,3 +150,51 @@ def explain_site(dataset, week: str, site_id: str, alternatives: int = 3) -> dic
         })
     return {"site": site.name, "site_id": site_id, "week": week, "status": solution.status,
             "conflicts": list(solution.conflicts), "notes": problem.notes, "placements": rows}
+
+
+@dataclass(frozen=True)
+class ReplanOutcome:
+    replanned: Replanned
+    plan_path: Path
+    wall_s: float
+    exported: object = None  # export.ExportSummary, unless --no-export
+
+
+def default_out(plan_file: Path) -> Path:
+    """The output root a plan was written under (<out>/audio_manifests/<week>/plan.json)."""
+    return Path(plan_file).resolve().parent.parent.parent
+
+
+def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data: Path | None = None,
+                     policy_file: Path | None = None, settings: tuple[str, ...] = (), districts: tuple[str, ...] = (),
+                     sites: tuple[str, ...] = (), workers: int | None = None, cache: SolutionCache | None = None,
+                     export: bool = True, prepare: Callable | None = None) -> ReplanOutcome:
+    """Re-plan a week under way from `cutoff` ('YYYY-MM-DD HH:MM'): read and check the plan, load
+    the dataset (the plan's own unless `data`), keep the past, solve what changed, verify, and
+    switch plan.json and its exports in as one transaction.
+
+    `prepare(old_plan, dataset, cutoff)`, if given, returns the keyword arguments a bulletin adds
+    to `replan_week` (and may return another dataset)."""
+    from .export import export_all, output_folders
+    from .planfile import read_checked_plan
+
+    started = time.perf_counter()
+    old = read_checked_plan(Path(plan_file))
+    when = parse_cutoff(cutoff, old.week)
+    out = Path(out) if out is not None else default_out(plan_file)
+    with OutputRun(out, output_folders(old.week)) as run:
+        dataset = prepare_dataset(Path(data) if data is not None else Path(old.dataset_root), policy_file, settings)
+        if dataset.name != old.dataset_name:
+            raise DataError(Problem("--data", None, "name", dataset.name,
+                                    f"the dataset the plan was made from ({old.dataset_name!r})"))
+        extra = {}
+        if prepare is not None:
+            dataset, extra = prepare(old, dataset, when)
+        recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
+        result = replan_week(old, dataset, when, select_sites(dataset, districts, sites), workers=workers,
+                             cache=cache, settings=recorded, **extra)
+        path = plan_path(out, old.week)
+        run.write_chunks(path, plan_chunks(result.plan, path))
+        exported = export_all(result.plan, out, run=run) if export else None
+        run.commit()
+    return ReplanOutcome(result, path, time.perf_counter() - started, exported)

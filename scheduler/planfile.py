@@ -87,6 +87,8 @@ class _Rules(_Model):
     relays: dict[Day_, list[Slug]]  # day -> relay ids the site carries
     segments: dict[Slug, Annotated[int, Field(ge=0, le=7)]]  # segment id -> plays required this week
     relay_minimums: dict[Text, Annotated[int, Field(ge=1, le=49)]] = {}  # relay id or source -> airings
+    kept_before: When | None = None
+    emergency_in_quiet_hours: bool = False
 
 
 class _Site(_Model):
@@ -130,6 +132,7 @@ class _Item(_Model):
     producer_id: Annotated[str, Field(pattern=r"^([a-z0-9][a-z0-9-]*)?$", max_length=200)] = ""
     producer_name: Text = ""
     producer_kind: Text = ""
+    level: Literal["", "normal", "priority", "emergency"] = ""
 
     @field_validator("audio")
     @classmethod
@@ -153,6 +156,7 @@ class _Unit(_Model):
     bound: Number
     gap: Number | None = None
     conflicts: list[Text] = []
+    inputs: Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")] = ""
 
 
 class _Placement(_Model):
@@ -162,7 +166,9 @@ class _Placement(_Model):
     start: When
     end: When
     listeners: Annotated[float, Field(ge=0, le=1e15)] = 0.0
-    score: dict[Annotated[str, Field(max_length=40, pattern=_ONE_LINE)], Number] = {}
+    # ints stay ints (priority, delay_min), so a kept placement is written back byte for byte
+    score: dict[Annotated[str, Field(max_length=40, pattern=_ONE_LINE)],
+                Annotated[int, Field(ge=-10**18, le=10**18)] | Number] = {}
 
 
 class _Dataset(_Model):
@@ -217,7 +223,8 @@ def _rules_dict(r: SiteRules) -> dict:
         "relays": relays,
         "segments": dict(r.segments),
         "relay_minimums": dict(r.relay_minimums),
-    }
+    } | ({"kept_before": local_iso(r.kept_before)} if r.kept_before else {}) | (
+        {"emergency_in_quiet_hours": True} if r.emergency_in_quiet_hours else {})
 
 
 def _site_dict(s: PlanSite) -> dict:
@@ -241,7 +248,8 @@ def _item_dict(i: PlanItem) -> dict:
                      "min_plays": i.min_plays, "max_plays": i.max_plays,
                      "valid_from": i.valid_from.isoformat() if i.valid_from else None,
                      "valid_to": i.valid_to.isoformat() if i.valid_to else None, "min_gap_min": i.min_gap_min,
-                     "producer_id": i.producer_id, "producer_name": i.producer_name, "producer_kind": i.producer_kind}
+                     "producer_id": i.producer_id, "producer_name": i.producer_name, "producer_kind": i.producer_kind} | (
+                         {"level": i.level} if i.level else {})
 
 
 class _Lazy(list):
@@ -291,7 +299,8 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None, lazy: bool = Fal
         "units": [
             {"unit_id": u.unit_id, "site_ids": list(u.site_ids), "district_id": u.district_id,
              "status": str(u.status), "objective": u.objective, "bound": u.bound,
-             "gap": None if math.isnan(u.gap) else round(u.gap, 6), "conflicts": list(u.conflicts)}
+             "gap": None if math.isnan(u.gap) else round(u.gap, 6), "conflicts": list(u.conflicts),
+             "inputs": u.inputs}
             for u in sorted(plan.units, key=lambda u: u.unit_id)
         ],
         "placements": listed(sorted(plan.placements, key=lambda p: (p.site_id, p.start, p.kind, p.item_id)),
@@ -375,6 +384,8 @@ def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
             relays=tuple((rid, day) for day, ids in sorted(r.relays.items()) for rid in ids),
             segments=tuple(sorted(r.segments.items())),
             relay_minimums=tuple(sorted(r.relay_minimums.items())),
+            kept_before=_local(r.kept_before) if r.kept_before else None,
+            emergency_in_quiet_hours=r.emergency_in_quiet_hours,
         )
         sites.append(PlanSite(s.id, s.name, s.district_id, s.district_name, s.population, tuple(s.languages),
                               s.technology, s.kind, rules=rules, sync_group=s.sync_group,
@@ -387,7 +398,8 @@ def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
                  start_min=_minutes(i.start) if i.start else 0, mode=i.mode or "",
                  max_delay_min=i.max_delay_min, min_plays=i.min_plays, max_plays=i.max_plays,
                  valid_from=i.valid_from, valid_to=i.valid_to, min_gap_min=i.min_gap_min, sha256=i.sha256,
-                 producer_id=i.producer_id, producer_name=i.producer_name, producer_kind=i.producer_kind)
+                 producer_id=i.producer_id, producer_name=i.producer_name, producer_kind=i.producer_kind,
+                 level=i.level)
         for i in raw.items)
     return WeekPlan(
         week=week_label(week_monday(raw.week)),
@@ -397,7 +409,7 @@ def _to_plan(raw: _Plan, path: Path) -> WeekPlan:
         sites=tuple(sites),
         items=items,
         units=tuple(UnitResult(u.unit_id, tuple(u.site_ids), u.district_id, u.status, u.objective, u.bound,
-                               tuple(u.conflicts)) for u in raw.units),
+                               tuple(u.conflicts), u.inputs) for u in raw.units),
         placements=tuple(
             Placement(site_id=p.site, kind=p.kind, item_id=p.id, start=_local(p.start), end=_local(p.end),
                       listeners=p.listeners, score=tuple(sorted(p.score.items())))

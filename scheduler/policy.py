@@ -38,6 +38,7 @@ POLICY_DEFAULTS: dict[str, Any] = {
     "time_budget": 5.0,
     "windows": {"morning": "05:00-07:30", "noon": "11:00-13:00", "evening": "17:00-20:00"},
     "relay_minimums": {},  # relay id or source -> days a week it must air at least (see rules.relay_minimums)
+    "emergency_in_quiet_hours": False,  # `loa bulletin --level emergency` may air in quiet hours
 }
 WEIGHT_DEFAULTS: dict[str, float] = {
     "reach": 1.0,
@@ -46,7 +47,7 @@ WEIGHT_DEFAULTS: dict[str, float] = {
     "variety": 300.0,
     "delay": 5.0,
     "optional_relay": 0.1,
-    "stability": 300.0,
+    "stability": 1000.0,
 }
 # (lowest allowed, highest allowed) for numeric keys
 _INT_RANGES = {
@@ -83,6 +84,9 @@ def _check_value(key: str, value: Any) -> str | None:
     elif key == "time_budget":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIME_BUDGET:
             return f"a number of seconds > 0 and at most {MAX_TIME_BUDGET:g}"
+    elif key == "emergency_in_quiet_hours":
+        if not isinstance(value, bool):
+            return "true or false"
     elif key == "broadcast_days":
         if not isinstance(value, list) or not value or any(d not in DAY_NAMES for d in value):
             return f"a non-empty list of days from {', '.join(DAY_NAMES)}"
@@ -227,7 +231,9 @@ def _parse_setting_value(key: str, text: str, current: Any) -> Any:
     if key in ("broadcast_days", "quiet_hours"):
         return [p.strip() for p in re.split(r"[;,]", text) if p.strip()]
     if isinstance(current, bool):
-        raise ValueError
+        if text.lower() not in ("true", "false", "yes", "no"):
+            raise ValueError
+        return text.lower() in ("true", "yes")
     if isinstance(current, int) and key != "time_budget":
         return int(text)
     if isinstance(current, (int, float)):
@@ -353,6 +359,7 @@ def _resolve(dataset: Dataset, site: Site) -> SitePolicy:
         daily_cap_minutes=int(values["daily_cap_minutes"]),
         segment_min_gap_minutes=int(values["segment_min_gap_minutes"]),
         relay_minimums=tuple(sorted((str(k), int(n)) for k, n in values["relay_minimums"].items() if n)),
+        emergency_in_quiet_hours=bool(values["emergency_in_quiet_hours"]),
         weights=Weights(**{k: float(v) for k, v in weights.items()}),
         time_budget=float(values["time_budget"]),
     )

@@ -229,4 +229,6 @@ def site_rules(dataset: Dataset, site: Site, pol: SitePolicy, week: str, freeze:
         relays=tuple((r.id, d) for r, d in due),
         segments=tuple(segments),
         relay_minimums=relay_minimums(pol, due),
+        kept_before=freeze.cutoff if freeze else None,
+        emergency_in_quiet_hours=pol.emergency_in_quiet_hours,
     )

@@ -94,8 +94,9 @@ def check_relay_minimums(rules: SiteRules, items: dict[tuple[str, str], PlanItem
 
 
 def check_weekly_plays(rules: SiteRules, items: dict[tuple[str, str], PlanItem], days: tuple[date, ...],
-                       placements: list[Placement]) -> list[str]:
-    """Each segment that applies airs min..max times, once a day at most, min_gap apart, when valid."""
+                       placements: list[Placement], recent: list[Placement] | None = None) -> list[str]:
+    """Each segment that applies airs min..max times, once a day at most, min_gap apart, when valid
+    (validity is checked on the `recent` placements: a re-plan's kept ones aired when they could)."""
     out = []
     required = dict(rules.segments)
     plays: dict[str, list[Placement]] = defaultdict(list)
@@ -116,7 +117,7 @@ def check_weekly_plays(rules: SiteRules, items: dict[tuple[str, str], PlanItem],
             out.append(f"segment {sid}: {len(ps)} plays, required {need}..{s.max_plays}")
         if len({p.start.date() for p in ps}) != len(ps):
             out.append(f"segment {sid}: more than one play on a day")
-        for p in ps:
+        for p in ps if recent is None else [p for p in ps if p in recent]:
             if p.start.date() not in valid:
                 out.append(f"segment {sid}: plays on {p.start.date()} outside its validity")
             if p.minutes != s.duration_min:
@@ -148,6 +149,37 @@ def check_session_limits(rules: SiteRules, placements: list[Placement]) -> list[
     return out
 
 
+def check_emergency(rules: SiteRules, items: dict[tuple[str, str], PlanItem], placements: list[Placement]) -> list[str]:
+    """Circular 39 emergency bulletins override windows, sessions and the daily cap, not the
+    blackouts (the transmitter is off), nor the quiet hours unless the policy allows it; each
+    airs whole, within its day, at most its max plays a week, where it applies."""
+    out = []
+    applies = dict(rules.segments)
+    plays: dict[str, int] = defaultdict(int)
+    for p in placements:
+        label = f"emergency bulletin {p.item_id} at {p.start:%a %H:%M}"
+        item = items[("segment", p.item_id)]
+        plays[p.item_id] += 1
+        if p.item_id not in applies:
+            out.append(f"{label}: not for this site (language or scope)")
+        if p.minutes != item.duration_min:
+            out.append(f"{label}: placed for {p.minutes} min, audio lasts {item.duration_s} s")
+        if p.end.date() != p.start.date() and p.end != datetime.combine(p.start.date() + timedelta(days=1),
+                                                                        datetime.min.time()):
+            out.append(f"{label}: runs past midnight")
+        first = _minute(p.start)
+        if not rules.emergency_in_quiet_hours and any(in_quiet_hours(rules.quiet_hours, m)
+                                                      for m in range(first, first + p.minutes)):
+            out.append(f"{label}: in quiet hours (policy emergency_in_quiet_hours = false)")
+        blackout = dark(rules.blackouts, p.start, p.end)
+        if blackout is not None:
+            out.append(f"{label}: during blackout \"{blackout.title}\"")
+    for sid, n in sorted(plays.items()):
+        if n > items[("segment", sid)].max_plays:
+            out.append(f"emergency bulletin {sid}: {n} plays, at most {items[('segment', sid)].max_plays}")
+    return out
+
+
 def check_sync_groups(sites: dict[str, PlanSite], by_site: dict[str, list[Placement]]) -> list[str]:
     """Sites fed by one transmitter air one schedule."""
     groups: dict[str, list[str]] = defaultdict(list)
@@ -173,6 +205,7 @@ RULES = {  # check -> the rule's name as a planner says it (refusals of a plan f
     "mandatory_relays": "mandatory relays",
     "weekly_plays": "weekly plays of a segment",
     "session_limits": "sessions and daily cap",
+    "emergency": "emergency bulletins (Circular 39)",
     "sync_groups": "sync groups air one schedule",
 }
 
@@ -182,6 +215,7 @@ def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
     days = week_days(plan.week)
     sites = {s.id: s for s in plan.sites}
     items = {(i.kind, i.id): i for i in plan.items}
+    emergency = {i.id for i in plan.items if i.kind == "segment" and i.level == "emergency"}
     planned = {sid for u in plan.units if SolveStatus(u.status).planned for sid in u.site_ids} \
         if plan.units else set(sites)
     by_site: dict[str, list[Placement]] = {sid: [] for sid in planned}
@@ -201,11 +235,19 @@ def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
             problems.append(("sites", f"{sid}: unknown site"))
             continue
         ps = sorted(by_site[sid], key=lambda p: (p.start, p.end))
-        for rule, found in (("windows", check_windows(site.rules, ps)), ("no_overlap", check_no_overlap(ps)),
+        # emergency bulletins keep their own rules; a re-plan's kept part aired under the day
+        # rules of its time (`kept_before`), which hold from then on
+        regular = [p for p in ps if p.item_id not in emergency]
+        kept = site.rules.kept_before
+        recent = [p for p in regular if kept is None or p.start >= kept]
+        from_day = [p for p in regular if kept is None or p.start.date() >= kept.date()]
+        for rule, found in (("windows", check_windows(site.rules, recent)), ("no_overlap", check_no_overlap(ps)),
                             ("mandatory_relays", check_mandatory_relays(site.rules, items, ps)),
                             ("relay_minimums", check_relay_minimums(site.rules, items, ps)),
-                            ("weekly_plays", check_weekly_plays(site.rules, items, days, ps)),
-                            ("session_limits", check_session_limits(site.rules, ps))):
+                            ("weekly_plays", check_weekly_plays(site.rules, items, days, regular, recent)),
+                            ("session_limits", check_session_limits(site.rules, from_day)),
+                            ("emergency", check_emergency(site.rules, items,
+                                                          [p for p in ps if p.item_id in emergency]))):
             problems.extend((rule, f"{site.name} ({sid}): {f}") for f in found)
     problems.extend(("sync_groups", f) for f in check_sync_groups(sites, by_site))
     return problems

@@ -71,7 +71,7 @@ def test_merge_order_base_kind_area_site(tiny):
     assert urban.daily_cap_minutes == rural.daily_cap_minutes == 120
     # site wins; weights merge key by key
     assert rural.quiet_hours == ((1260, 300),) and hlop.quiet_hours == ((1230, 330),)
-    assert hlop.weights == Weights(1.0, 200.0, 100.0, 400.0, 5.0, 0.1, 300.0)
+    assert hlop.weights == Weights(1.0, 200.0, 100.0, 400.0, 5.0, 0.1, 1000.0)
     assert rural.weights.variety == 300.0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from array import array
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +66,32 @@ def input_key(fingerprint: str, policy: object, week: str, unit_id: str, site_id
     h = hashlib.sha256(code_version().encode())
     h.update(repr((fingerprint, policy, week, unit_id, site_ids, settings, holidays.__version__,
                    getattr(astral, "__version__", ""))).encode())
+    return h.hexdigest()
+
+
+def unit_inputs(dataset, week: str, unit, *settings: object) -> str:
+    """Digest of everything a unit's week problem is built from, without building it: its sites
+    and their policies, the audience inputs of each day, the relays, segments and blackouts that
+    reach it, the week, the solver settings and the code. A re-plan keeps, untouched, every unit
+    whose digest equals the one its plan recorded."""
+    import astral
+    import holidays
+
+    from ..audience import site_inputs
+    from ..policy import site_policy
+    from ..rules import blackouts_over, relay_applies, segment_applies
+    from ..domain import week_days
+
+    days = week_days(week)
+    sites = unit.sites
+    h = hashlib.sha256(code_version().encode())
+    h.update(repr((settings, week, unit, [site_policy(dataset, s) for s in sites],
+                   [site_inputs(dataset, s, d) for s in sites for d in days],
+                   [r for r in dataset.relays if any(relay_applies(dataset, s, r) for s in sites)],
+                   [g for g in dataset.segments if all(segment_applies(dataset, s, g) for s in sites)],
+                   blackouts_over(dataset, sites, datetime.combine(days[0], datetime.min.time()),
+                                  datetime.combine(days[-1], datetime.max.time())),
+                   holidays.__version__, getattr(astral, "__version__", ""))).encode())
     return h.hexdigest()
 
 

@@ -332,15 +332,15 @@ def _add_segments(dataset: Dataset, problem: UnitProblem, freeze: Freeze | None,
     for seg in sorted(dataset.segments, key=lambda s: s.id):
         if not all(segment_applies(dataset, s, seg) for s in problem.unit.sites):
             continue
-        if pinned and seg.id in pinned.overriding:
-            continue  # emergency bulletins are only ever placed by `bulletin`, and kept
+        if seg.level == "emergency":
+            continue  # emergency bulletins are only ever placed by `loa bulletin`, and kept
         valid = valid_days(seg.valid_from, seg.valid_to, problem.days, problem.broadcast_days)
         if pinned is not None:
             problem.needed[seg.id] = required_plays(seg.min_plays, len(playable_days(seg.id, valid, freeze)))
             aired = {m // DAY for m in problem.plays_kept.get(seg.id, ())}
             valid = tuple(day for day in valid if day.weekday() not in aired
                           and pinned.free_minutes(day.weekday())[0] < pinned.free_minutes(day.weekday())[1])
-        if valid or problem.min_plays(seg):
+        if valid or seg.min_plays:
             problem.segments[seg.id] = seg
             problem.segment_days[seg.id] = tuple(day.weekday() for day in valid)
 

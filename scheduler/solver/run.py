@@ -29,7 +29,7 @@ from ..domain import (Dataset, Freeze, PlanItem, PlanSite, Placement, SolveStatu
 from ..errors import DataError, LoaError, Problem
 from ..policy import site_policy
 from ..rules import segment_applies, site_rules
-from .cache import SolutionCache, input_key, problem_digest
+from .cache import SolutionCache, input_key, problem_digest, unit_inputs
 from .explain import conflicting_requirements, score_breakdown
 from .model import SEED, build_model, solver_for, warm_start
 from .problem import Airing, Pinned, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
@@ -328,7 +328,7 @@ def plan_items(dataset: Dataset) -> tuple[PlanItem, ...]:
                        max_plays=s.max_plays, valid_from=s.valid_from, valid_to=s.valid_to,
                        min_gap_min=s.min_gap_min, sha256=s.sha256, producer_id=s.producer or "",
                        producer_name=makers[s.producer].name if s.producer in makers else "",
-                       producer_kind=makers[s.producer].kind if s.producer in makers else "")
+                       producer_kind=makers[s.producer].kind if s.producer in makers else "", level=s.level)
               for s in dataset.segments]
     return tuple(sorted(items, key=lambda i: (i.kind, i.id)))
 
@@ -341,7 +341,8 @@ def assemble_plan(dataset: Dataset, week: str, solutions: Iterable[UnitSolution]
     site_ids: set[str] = set()
     for sol in solutions:
         units.append(UnitResult(sol.unit.id, tuple(s.id for s in sol.unit.sites), sol.unit.district_id,
-                                sol.status, round(sol.objective, 3), round(sol.bound, 3), sol.conflicts))
+                                sol.status, round(sol.objective, 3), round(sol.bound, 3), sol.conflicts,
+                                unit_inputs(dataset, week, sol.unit, GAP_LIMIT, SEED)))
         for site in sol.unit.sites:
             site_ids.add(site.id)
             curves = {}

@@ -1,0 +1,211 @@
+"""A week under way: keep what has aired, solve only the rest again, and say what changed.
+
+A re-plan from a cut-off keeps every placement that starts before it exactly as it was, and
+solves the rest of the week again around it (`solver.problem.Pinned`), with a stability weight
+so that items stay where they were unless moving them gains more. Only units whose inputs
+changed since the plan (`cache.unit_inputs`, recorded per unit in plan.json) or that a
+bulletin reaches are solved; every other unit is kept as it is, so re-planning one district
+merges into the province's plan and `plan.json` always holds the whole province.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from .domain import Dataset, Freeze, Placement, SolveStatus, WeekPlan
+from .errors import BugError, DataError, Problem
+from .rules import DAY
+from .solver.cache import SolutionCache, unit_inputs
+from .solver.problem import Airing, Pinned, Unit, build_units
+from .solver.run import GAP_LIMIT, plan_items, plan_week
+from .solver.model import SEED
+from .verify import verify
+
+WEEK_MINUTES = 7 * DAY
+SHIFT_MINUTES = 15  # a move within this, on the same day, is a shift in its session, not a move
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference, at one site, between the previous plan and the re-plan (after the cut-off)."""
+
+    site_id: str
+    change: str  # added | moved | shifted (same day, at most SHIFT_MINUTES) | removed
+    kind: str  # relay | segment
+    item_id: str
+    before: datetime | None = None
+    after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Replanned:
+    plan: WeekPlan
+    changes: tuple[Change, ...]
+    solved: tuple[str, ...]  # unit ids solved again
+    kept: int  # units left exactly as they were
+    infeasible: dict[str, list[str]] = field(default_factory=dict)  # unit -> conflicts (kept as before)
+    stats: dict = field(default_factory=dict)
+
+
+def parse_cutoff(text: str, week: str, option: str = "--from") -> datetime:
+    """'YYYY-MM-DD HH:MM' local time inside the plan's week (its Monday 00:00 .. Sunday 24:00)."""
+    from .domain import week_monday
+
+    try:
+        when = datetime.strptime(text.strip().replace("T", " "), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise DataError(Problem(option, None, option.lstrip("-"), text,
+                                "a local time 'YYYY-MM-DD HH:MM' (Asia/Ho_Chi_Minh)")) from None
+    monday = datetime.combine(week_monday(week), datetime.min.time())
+    if not monday <= when <= monday + timedelta(days=7):
+        raise DataError(Problem(option, None, option.lstrip("-"), text,
+                                f"a time inside the plan's week {week} ({monday:%Y-%m-%d} 00:00 .. "
+                                f"{monday + timedelta(days=6):%Y-%m-%d} 24:00)"))
+    return when
+
+
+def week_minute(plan: WeekPlan, when: datetime) -> int:
+    monday = datetime.combine(plan.monday, datetime.min.time())
+    return int((when - monday).total_seconds() // 60)
+
+
+def _airing(plan: WeekPlan, p: Placement) -> Airing:
+    m = week_minute(plan, p.start)
+    return Airing(p.kind, p.item_id, m // DAY, m % DAY, p.minutes, -1)
+
+
+def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set[str] | None = None, *,
+                free_until: int | None = None, inserted: dict[str, tuple[Placement, ...]] | None = None,
+                overriding: frozenset[str] = frozenset(), workers: int | None = None,
+                cache: SolutionCache | None = None, settings: tuple[tuple[str, str], ...] = (),
+                progress=None) -> Replanned:
+    """Re-plan `old` from `cutoff` with `dataset` (which may have gained items or changed rules).
+
+    `site_ids` limits the re-plan to some sites (a district); the others keep their schedule.
+    `free_until` (a week minute at a midnight) also keeps everything from then on, so a bulletin
+    re-solves only its day. `inserted` are placements to add and keep (emergency bulletins, by
+    site; every member of a sync group gets the same), and `overriding` the item ids that are
+    outside the session and cap rules (emergency bulletins, which every re-plan keeps)."""
+    inserted = inserted or {}
+    start = week_minute(old, cutoff)
+    until = WEEK_MINUTES if free_until is None else free_until
+    monday = datetime.combine(old.monday, datetime.min.time())
+    by_site: dict[str, list[Placement]] = defaultdict(list)
+    for p in old.placements:
+        by_site[p.site_id].append(p)
+    old_units = {u.unit_id: u for u in old.units}
+    overriding = frozenset(overriding) | frozenset(i.id for i in old.items if i.level == "emergency")
+
+    def kept(p: Placement) -> bool:
+        m = week_minute(old, p.start)
+        return m < start or m >= until or p.item_id in overriding
+
+    pins: dict[str, Pinned] = {}
+    freezes: dict[str, Freeze] = {}
+    touched: list[Unit] = []
+    planned = {s.id for s in old.sites}  # a re-plan changes the plan's sites, it adds none (`loa plan` does)
+    units = [u for u in build_units(dataset, site_ids) if any(s.id in planned for s in u.sites)]
+    for unit in units:
+        first = unit.sites[0].id
+        before = old_units.get(unit.id)
+        if (before is not None and before.inputs and SolveStatus(before.status).planned and first not in inserted
+                and before.site_ids == tuple(s.id for s in unit.sites)
+                and before.inputs == unit_inputs(dataset, old.week, unit, GAP_LIMIT, SEED)):
+            continue
+        touched.append(unit)
+        airings = [_airing(old, p) for p in by_site.get(first, ())]
+        keep = [a for a, p in zip(airings, by_site.get(first, ())) if kept(p)]
+        keep += [_airing(old, p) for p in inserted.get(first, ())]
+        previous = [a for a, p in zip(airings, by_site.get(first, ())) if not kept(p)]
+        pin = Pinned(start, until, tuple(sorted(keep, key=lambda a: (a.week_minute, a.kind, a.item_id))),
+                     overriding & {a.item_id for a in keep}, tuple(previous))
+        pins[unit.id] = pin
+        for s in unit.sites:
+            freezes[s.id] = pin.freeze(monday)
+    stats: dict = {"units": len(units), "solved": len(touched)}
+    partial = None
+    if touched:
+        partial = plan_week(dataset, old.week, site_ids={s.id for u in touched for s in u.sites}, workers=workers,
+                            progress=progress, settings=settings, cache=cache, stats=stats, pinned=pins,
+                            freezes=freezes)
+    plan, infeasible = _merge(old, dataset, partial, touched, by_site, kept, inserted, settings)
+    broken = verify(plan)
+    if broken:
+        raise BugError("the re-planned week breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
+    return Replanned(plan, changes(old, plan, cutoff), tuple(u.id for u in touched),
+                     len(units) - len(touched), infeasible, stats)
+
+
+def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, touched: list[Unit],
+           by_site: dict[str, list[Placement]], kept, inserted: dict[str, tuple[Placement, ...]],
+           settings: tuple[tuple[str, str], ...]) -> tuple[WeekPlan, dict[str, list[str]]]:
+    """The whole province again: re-solved units from `partial` (their kept placements added back),
+    every other unit, site and placement from `old`. A unit that cannot be re-planned keeps its
+    previous schedule and is reported."""
+    sites = {s.id: s for s in old.sites}
+    units = {u.unit_id: u for u in old.units}
+    placements = dict(by_site)
+    infeasible: dict[str, list[str]] = {}
+    new_sites = {s.id: s for s in partial.sites} if partial else {}
+    new_by_site: dict[str, list[Placement]] = defaultdict(list)
+    for p in partial.placements if partial else ():
+        new_by_site[p.site_id].append(p)
+    for result in partial.units if partial else ():
+        if not SolveStatus(result.status).planned:
+            infeasible[result.unit_id] = list(result.conflicts)
+            units.setdefault(result.unit_id, result)
+            continue
+        units[result.unit_id] = result
+        for sid in result.site_ids:
+            sites[sid] = new_sites[sid]
+            placements[sid] = ([p for p in by_site.get(sid, ()) if kept(p)] + list(inserted.get(sid, ()))
+                               + new_by_site.get(sid, []))
+    items = {(i.kind, i.id): i for i in (partial.items if partial else plan_items(dataset))}
+    used = {(p.kind, p.item_id) for ps in placements.values() for p in ps}
+    for i in old.items:  # an item gone from the dataset that a kept placement still airs
+        if (i.kind, i.id) in used and (i.kind, i.id) not in items:
+            items[(i.kind, i.id)] = i
+    plan = replace(
+        old, dataset_name=dataset.name, dataset_root=str(dataset.root), dataset_fingerprint=dataset.fingerprint,
+        sites=tuple(sorted(sites.values(), key=lambda s: s.id)),
+        items=tuple(sorted(items.values(), key=lambda i: (i.kind, i.id))),
+        placements=tuple(sorted((p for ps in placements.values() for p in ps),
+                                key=lambda p: (p.site_id, p.start, p.kind, p.item_id))),
+        units=tuple(sorted(units.values(), key=lambda u: u.unit_id)),
+        settings=tuple(old.settings) + tuple(s for s in settings if s not in old.settings))
+    return plan, infeasible
+
+
+def changes(old: WeekPlan, new: WeekPlan, cutoff: datetime) -> tuple[Change, ...]:
+    """Per site and item, from the cut-off on: airings at the same time are unchanged; the rest
+    are paired in time order as moved, and what is left over was added or removed."""
+    def after(plan: WeekPlan) -> dict[tuple[str, str, str], list[datetime]]:
+        out: dict[tuple[str, str, str], list[datetime]] = defaultdict(list)
+        for p in plan.placements:
+            if p.start >= cutoff:
+                out[(p.site_id, p.kind, p.item_id)].append(p.start)
+        return out
+
+    before, now = after(old), after(new)
+    out: list[Change] = []
+    for key in sorted(set(before) | set(now)):
+        site, kind, item = key
+        a = sorted(set(before.get(key, [])) - set(now.get(key, [])))
+        b = sorted(set(now.get(key, [])) - set(before.get(key, [])))
+        for x, y in zip(a, b):
+            near = x.date() == y.date() and abs((y - x).total_seconds()) <= SHIFT_MINUTES * 60
+            out.append(Change(site, "shifted" if near else "moved", kind, item, x, y))
+        out += [Change(site, "removed", kind, item, x, None) for x in a[len(b):]]
+        out += [Change(site, "added", kind, item, None, y) for y in b[len(a):]]
+    return tuple(sorted(out, key=lambda c: (c.site_id, c.before or c.after, c.kind, c.item_id)))
+
+
+def changes_by_district(plan: WeekPlan, found: tuple[Change, ...]) -> dict[str, dict[str, int]]:
+    """district id -> {added, moved, shifted, removed}: the short summary a district centre reads."""
+    district = {s.id: s.district_id for s in plan.sites}
+    out: dict[str, dict[str, int]] = {}
+    for c in found:
+        row = out.setdefault(district.get(c.site_id, ""), {"added": 0, "moved": 0, "shifted": 0, "removed": 0})
+        row[c.change] += 1
+    return dict(sorted(out.items()))
