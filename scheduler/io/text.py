@@ -9,14 +9,16 @@ from ..limits import MAX_DATASET_FILE_BYTES
 from .schema import Problems
 
 
-def read_text(root: Path, name: str, problems: Problems, required: bool = True) -> str | None:
+def read_text(root: Path, name: str, problems: Problems, required: bool = True,
+              path: Path | None = None) -> str | None:
     """The file's text: UTF-8 (BOM tolerated), not empty, no NUL; None (and a problem) otherwise.
 
     Only a regular file of at most MAX_DATASET_FILE_BYTES is read: a FIFO, a device (a link to
     /dev/zero) or a huge file is a problem, never a hang or an exhausted memory. A missing
-    optional file (`required=False`) is None without a problem.
+    optional file (`required=False`) is None without a problem. `path` reads another file in
+    place of root/name (a staged candidate), its problems still named `name`.
     """
-    path = root / name
+    path = root / name if path is None else Path(path)
     if not os.path.lexists(path):
         if required:
             problems.add(name, None, None, None, f"the file to exist in {root}")
