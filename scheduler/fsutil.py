@@ -54,6 +54,19 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
     """`write_bytes_atomic` for content made piece by piece (a big file never held whole)."""
     path = Path(path)
+    tmp = stage_chunks(path, chunks)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return path
+
+
+def stage_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) -> Path:
+    """Write a temp file next to `path` (fsynced, `mode`) and return it; `path` itself is not
+    touched. A killed writer leaves a name `clean_stale_tmp` recognises."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -62,15 +75,35 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink(Path(tmp))
         raise
-    return path
+    return Path(tmp)
+
+
+def publish_new(tmp: Path, path: Path) -> None:
+    """Give a staged file its name, which must not exist yet (FileExistsError otherwise): a hard
+    link never replaces a file; where links are not supported, a rename after a check. The temp
+    name is gone afterwards."""
+    try:
+        os.link(tmp, path, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.rename(tmp, path)
+    else:
+        os.unlink(tmp)
+    _fsync_dir(Path(path).parent)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
