@@ -199,6 +199,19 @@ def test_corrupt_audio_is_refused(tiny_copy, tmp_path):
     assert str(junk) in output and "decode" in output and ".tmp" not in output
 
 
+def test_a_refusal_leaves_no_audio_folder_behind(tiny_copy, tmp_path, storm):
+    """A dataset keeping its audio elsewhere: add-item makes audio/ only for an item it adds."""
+    (tiny_copy / "audio").rename(tiny_copy / "sound")
+    csv_path = tiny_copy / "segments.csv"
+    csv_path.write_text(csv_path.read_text(encoding="utf-8").replace(",audio/", ",sound/"), encoding="utf-8")
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(os.urandom(5_000))
+    refused(tiny_copy, 2, junk, "--title", "Hỏng", "--topic", 1, "--scope", "chu-se")
+    assert not (tiny_copy / "audio").exists()
+    code, output = add(tiny_copy, storm, "--title", "Bão", "--topic", 10, "--scope", "chu-se")
+    assert code == 0 and (tiny_copy / "audio" / "bao.mp3").is_file(), output
+
+
 def test_an_item_the_dataset_cannot_take_is_refused_with_the_loaders_error(tiny_copy, tmp_path):
     # urban sites have 3-minute sessions here: the existing items fit, a 4-minute one does not
     policy = tiny_copy / "policy.toml"

@@ -41,6 +41,7 @@ from ..errors import BugError, DataError, ExportError, Problem
 from ..fsutil import clean_stale_tmp, folder_lock, publish_new, read_regular, stage_chunks
 from ..io.csvfile import sniff_separator
 from ..io.schema import LANG_RE, SLUG_RE, nfc, slugify
+from ..io.text import NotUtf8, decode_utf8
 from ..limits import (MAX_AUDIO_BYTES, MAX_BULLETIN_CHARS, MAX_DATASET_FILE_BYTES, MAX_TITLE_CHARS,
                       single_line)
 from ..lint import iso639
@@ -166,15 +167,11 @@ def read_bulletin(path: Path) -> str:
     except OSError as exc:
         raise DataError(_bad(where, None, f"a readable text file of at most {MAX_BULLETIN_CHARS:,} characters "
                                           f"(--text): {exc.strerror or exc}")) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(Problem(where, line, None, raw[exc.start: exc.start + 4].hex(" "),
-                                "UTF-8 text (--text; save the file as UTF-8)")) from None
-    text = nfc(text).strip()
+        text = nfc(decode_utf8(raw)).strip()
+    except NotUtf8 as exc:
+        raise DataError(Problem(where, exc.line, None, exc.value, "UTF-8 text (--text; save the file as UTF-8)")) \
+            from None
     if "\x00" in text:
         raise DataError(_bad(where, None, "text without NUL bytes (--text)"))
     if not text:
@@ -299,7 +296,7 @@ def _csv_shape(path: Path) -> _CsvShape:
             problem = f"a readable regular file ({exc.strerror or exc})"
     if problem:
         raise DataError(Problem("segments.csv", None, None, None, problem))
-    text = raw.decode("utf-8-sig")  # the loader has read it already: UTF-8
+    text = decode_utf8(raw)  # the loader has read it already: UTF-8
     delimiter = sniff_separator(text, SEGMENT_COLUMNS)
     header_row = next(row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
                       if row and any(c.strip() for c in row))
@@ -392,6 +389,8 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
     values |= {"segment_id": segment_id, "audio": rel}
     line = shape.lines + 1
     staged: list[Path] = []
+    new_folder = not os.path.lexists(final_audio.parent)  # removed again if nothing is published
+    published = False
     try:
         what = str(audio if audio is not None else text_path)
         if bulletin is not None:
@@ -421,11 +420,17 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
         if new is None:
             raise BugError(f"the row appended to segments.csv did not load as segment {segment_id!r}")
         _publish(staged[0], final_audio, staged[1], csv_path)
+        published = True
     finally:
         for path in staged:
             try:
                 os.unlink(path)
             except FileNotFoundError:
+                pass
+        if new_folder and not published:
+            try:
+                os.rmdir(final_audio.parent)
+            except OSError:
                 pass
     sites = sum(1 for s in candidate.sites
                 if s.has_station and new.language in s.languages and candidate.in_scope(s, new.scope))
