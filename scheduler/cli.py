@@ -114,6 +114,59 @@ def sites_cmd(data: Path, district: str | None, as_json: bool) -> None:
     click.echo(f"{len(rows)} site(s)")
 
 
+@main.command("add-item")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="Dataset folder to add the item to (see docs/dataset-format.md).")
+@click.argument("audio", required=False, type=click.Path(path_type=Path))
+@click.option("--text", "text", type=click.Path(path_type=Path), default=None,
+              help="Instead of AUDIO: a UTF-8 text file spoken offline by espeak-ng (a text bulletin).")
+@click.option("--voice", default="vi", show_default=True, help="espeak-ng voice for --text (vi, vi-vn-x-south, ...).")
+@click.option("--title", required=True, help="Title with its diacritics; the id is made from it (đ -> d).")
+@click.option("--topic", required=True, type=int, help="Content area 1..10 of the plan (section II).")
+@click.option("--scope", "scope", required=True, multiple=True,
+              help="Area, group or site id where it airs (repeatable, or 'a;b').")
+@click.option("--language", default="vi", show_default=True, help="Language code of the item.")
+@click.option("--priority", default=3, show_default=True, type=int, help="1..5 (5 = most important).")
+@click.option("--plays", default="1..3", show_default=True, help="Plays a week at each site: N or MIN..MAX.")
+@click.option("--valid", default=None, help="Days it may air, FROM..TO (ISO dates, inclusive; a side may be open).")
+@click.option("--id", "segment_id", default=None, help="Segment id to use instead of the title's slug.")
+@click.option("--source", default="", help="Who produced it (shown in calendars).")
+@click.option("--gap", "gap", default=None, type=int, help="Minimum minutes between two plays at one site.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new segment as JSON.")
+def add_item_cmd(data, audio, text, voice, title, topic, scope, language, priority, plays, valid, segment_id, source,
+                 gap, as_json) -> None:
+    """Add one PAR item (an audio file, or a text spoken offline) to a dataset's segments.csv.
+
+    The audio is probed (readable, not silent) and copied to audio/<id>.<ext>, the id being the
+    title's slug with its diacritics folded; the same audio already in the dataset is refused,
+    naming its segment. The row is appended only if the whole dataset still validates with it;
+    otherwise, or on any other error, nothing is written (exit 2; a missing tool: exit 4).
+    Prints the new id, then a summary. Re-plan the week to air it.
+
+    \b
+    Example:
+        loa add-item --data data/gia_lai_2024 bao-so-3.mp3 --title "Cảnh báo bão số 3" \\
+                     --topic 10 --scope chu-se --plays 2..4 --valid 2024-03-06..2024-03-10
+        loa add-item --data data/gia_lai_2024 --text ban-tin.txt --voice vi \\
+                     --title "Thông báo lịch tiếp dân" --topic 7 --scope chu-se --priority 4
+    """
+    import json
+
+    from .ops.additem import add_segment, parse_plays, parse_scope, parse_valid
+
+    new = add_segment(data, audio, text=text, voice=voice, title=title, topic=topic, scope=parse_scope(scope),
+                      language=language, priority=priority, plays=parse_plays(plays),
+                      valid=parse_valid(valid) if valid is not None else (None, None), segment_id=segment_id,
+                      source=source, gap_min=gap)
+    if as_json:
+        click.echo(json.dumps(new.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(new.id)
+        click.echo(f"  {new.summary()}")
+    if new.warnings and not as_json:
+        click.secho("\n".join(f"warning: {w}" for w in new.warnings), err=True, fg="yellow")
+
+
 @main.command("export")
 @click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="plan.json written by `loa plan`.")

@@ -16,7 +16,8 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from . import audioprobe, lint
 from . import policy as policy_mod
@@ -74,6 +75,7 @@ SEGMENT_REQUIRED = SEGMENT_COLUMNS[:8]
 DATASET_KEYS = ("name", "country", "description", "sources")
 PROFILE_KEYS = ("name", "source", "month_factor", "curves", "seasons")
 SEASON_KEYS = ("name", "months", "curves")
+NOTHING_STAGED: Mapping[str, Path] = MappingProxyType({})
 
 
 # --------------------------------------------------------------------------- dataset.toml
@@ -555,12 +557,15 @@ def _load_relays_ics(root: Path, problems: Problems, known_scope: set[str]):
 # --------------------------------------------------------------------------- segments.csv
 
 
-def _audio_file(root: Path, resolved_root: Path, audio: str) -> Path | str:
+def _audio_file(root: Path, resolved_root: Path, audio: str, staged: Mapping[str, Path]) -> Path | str:
     """The file an `audio` cell names, or what is expected instead (inside the folder once links
-    are resolved, an existing regular file; a link loop is named, never a traceback)."""
+    are resolved, an existing regular file; a link loop is named, never a traceback). A staged
+    file stands in for a path that is not published yet (it must still lie inside the folder)."""
     path = root / audio
     if Path(audio).is_absolute() or ".." in Path(audio).parts or not is_inside(path, resolved_root):
         return "a path relative to the dataset folder, inside it (also after following symbolic links)"
+    if audio in staged:
+        path = Path(staged[audio])
     try:
         path.stat()
     except OSError as exc:
@@ -582,15 +587,17 @@ def _unusable_audio(error: ProbeError) -> str:
     return f"a readable audio file (ffmpeg could not decode it: {last[0][:100]})"
 
 
-def _load_segments(root: Path, problems: Problems, known_scope: set[str], producers: set[str] = frozenset()):
-    table = read_csv(root, "segments.csv", SEGMENT_COLUMNS, SEGMENT_REQUIRED, problems)
+def _load_segments(root: Path, problems: Problems, known_scope: set[str], producers: set[str] = frozenset(),
+                   staged: Mapping[str, Path] = NOTHING_STAGED):
+    table = read_csv(root, "segments.csv", SEGMENT_COLUMNS, SEGMENT_REQUIRED, problems,
+                     path=staged.get("segments.csv"))
     if table is None:
         return [], {}
     f = table.file
     segments, lines = [], {}
     rows = list(table.rows())
     resolved_root = root.resolve()
-    files = {a: _audio_file(root, resolved_root, a) for a in {row["audio"] for row in rows if row["audio"]}}
+    files = {a: _audio_file(root, resolved_root, a, staged) for a in {row["audio"] for row in rows if row["audio"]}}
     probes = audioprobe.probe_many(p for p in files.values() if isinstance(p, Path))  # all at once, threaded
     for row in rows:
         c = Cells(problems, f, row)
@@ -722,11 +729,18 @@ def _load_policy(root: Path, problems: Problems) -> Policy | None:
 # --------------------------------------------------------------------------- entry point
 
 
-def load_dataset(path: str | Path) -> Dataset:
+def load_dataset(path: str | Path, staged: Mapping[str, Path] | None = None) -> Dataset:
     """Read and validate a dataset folder; raises DataError listing every problem found.
 
-    The dataset comes back with every site's rules resolved (`site_policies`).
+    The dataset comes back with every site's rules resolved (`site_policies`). `staged` maps
+    names relative to the folder ("segments.csv", "audio/x.ogg") to files that stand in for them:
+    a change is validated exactly as it will load, before it is published (`loa add-item`).
+    Only segments.csv and segment audio can be staged.
     """
+    staged = dict(staged or {})
+    unknown = [name for name in staged if name in DATASET_FILES and name != "segments.csv"]
+    if unknown:
+        raise ValueError(f"only segments.csv and audio files can be staged, not {', '.join(unknown)}")
     root = Path(path)
     problems = Problems()
     if not root.is_dir():
@@ -743,7 +757,7 @@ def load_dataset(path: str | Path) -> Dataset:
                      f"an id that is not also a group_id (groups.csv line {group_lines[ident]})")
     known_scope = set(area_lines) | set(site_lines) | set(group_lines)
     relays, relay_lines, relay_file = _load_relays(root, problems, known_scope)
-    segments, segment_lines = _load_segments(root, problems, known_scope, set(area_lines) | set(group_lines))
+    segments, segment_lines = _load_segments(root, problems, known_scope, set(area_lines) | set(group_lines), staged)
     blackouts = _load_blackouts(root, problems, known_scope)
     policy = _load_policy(root, problems)
     if policy is not None:
@@ -767,20 +781,22 @@ def load_dataset(path: str | Path) -> Dataset:
         raise DataError(list(problems), more=problems.more)
     lines = {"sites.csv": site_lines, relay_file: relay_lines, "segments.csv": segment_lines}
     warnings = [*problems.warnings, *lint.dataset_warnings(dataset, lines, relay_file)]
-    return replace(dataset, fingerprint=_fingerprint(root, dataset.segments), warnings=tuple(warnings))
+    return replace(dataset, fingerprint=_fingerprint(root, dataset.segments, staged), warnings=tuple(warnings))
 
 
 DATASET_FILES = ("dataset.toml", "areas.csv", "groups.csv", "sites.csv", "profiles.toml", "relays.csv", "relays.ics",
                  "segments.csv", "policy.toml", "blackouts.ics")
 
 
-def _fingerprint(root: Path, segments: tuple[Segment, ...]) -> str:
+def _fingerprint(root: Path, segments: tuple[Segment, ...],
+                 staged: Mapping[str, Path] = NOTHING_STAGED) -> str:
     """sha256 over every file a plan depends on (the dataset's files and its segments' audio), so
-    a plan tells which version of the dataset it was made from."""
+    a plan tells which version of the dataset it was made from (a staged file counts as published)."""
     digest = hashlib.sha256()
     for name in DATASET_FILES:
-        if (root / name).is_file():
-            digest.update(f"{name}\t{hashlib.sha256((root / name).read_bytes()).hexdigest()}\n".encode())
+        path = Path(staged.get(name, root / name))
+        if path.is_file():
+            digest.update(f"{name}\t{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
     for seg in sorted(segments, key=lambda s: s.audio):
         digest.update(f"{seg.audio}\t{seg.sha256}\n".encode())
     return digest.hexdigest()

@@ -14,6 +14,8 @@
     moves to `<id>/old/`). A run killed before the journal leaves only a staging folder, removed
     at the next start; one killed after it is rolled forward at the next start, so a week is
     never left half old, half new.
+- `folder_lock`: the same lock on any folder, for a change made in place (`loa add-item` appending
+  to a dataset), waiting a while for the holder instead of failing at once.
 - `cache_root`: the folder where loa keeps what it can compute again (audio probes, solved units).
 """
 from __future__ import annotations
@@ -26,9 +28,11 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from .errors import BusyError, DataError, ExportError, Problem
 
@@ -50,6 +54,19 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
     """`write_bytes_atomic` for content made piece by piece (a big file never held whole)."""
     path = Path(path)
+    tmp = stage_chunks(path, chunks)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return path
+
+
+def stage_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) -> Path:
+    """Write a temp file next to `path` (fsynced, `mode`) and return it; `path` itself is not
+    touched. A killed writer leaves a name `clean_stale_tmp` recognises."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -58,15 +75,35 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink(Path(tmp))
         raise
-    return path
+    return Path(tmp)
+
+
+def publish_new(tmp: Path, path: Path) -> None:
+    """Give a staged file its name, which must not exist yet (FileExistsError otherwise): a hard
+    link never replaces a file; where links are not supported, a rename after a check. The temp
+    name is gone afterwards."""
+    try:
+        os.link(tmp, path, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links on this file system
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.rename(tmp, path)
+    else:
+        os.unlink(tmp)
+    _fsync_dir(Path(path).parent)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -172,6 +209,42 @@ def write_all_or_nothing(files: Mapping[Path, bytes]) -> list[Path]:
     for tmp, path in staged:
         os.replace(tmp, path)
     return [path for _, path in staged]
+
+
+# --------------------------------------------------------------------------- locks
+
+
+def take_lock(folder: Path, busy: str, wait_s: float = 0.0) -> int:
+    """The open descriptor of `folder/.loa.lock`, locked (fcntl.flock, released when closed).
+
+    Waits up to `wait_s` seconds for another holder; then BusyError(`busy`). The lock file stays
+    empty and is never an output.
+    """
+    path = Path(folder) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot create the lock file ({_why(exc)})") from None
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise BusyError(busy) from None
+            time.sleep(0.05)
+
+
+@contextmanager
+def folder_lock(folder: Path, busy: str, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold `folder/.loa.lock` (see `take_lock`) for the body of a `with`."""
+    fd = take_lock(folder, busy, wait_s)
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- runs
@@ -339,18 +412,8 @@ class OutputRun:
                                   "loa writes only inside --out (remove the link)")
 
     def _lock(self) -> None:
-        path = self.out / LOCK_NAME
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        except OSError as exc:
-            raise ExportError(f"{path}: cannot create the lock file ({_why(exc)})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise BusyError(f"{self.out}: another loa run is writing to this folder; wait for it to finish or "
-                            "choose another --out (nothing was written)") from None
-        self._lock_fd = fd  # the file stays empty and unchanged: it is never an output
+        self._lock_fd = take_lock(self.out, f"{self.out}: another loa run is writing to this folder; wait for it "
+                                            "to finish or choose another --out (nothing was written)")
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:

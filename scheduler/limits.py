@@ -21,6 +21,8 @@ MAX_DATASET_FILE_BYTES = 32 * 2**20  # one dataset text file (CSV, TOML, ICS): ~
 MAX_PLAN_BYTES = 512 * 2**20  # plan.json (a province plan is a few MB)
 MAX_AUDIO_BYTES = 512 * 2**20  # one audio file (a segment is minutes long)
 MAX_PROBLEMS = 200  # problems kept and printed; the rest are only counted
+MAX_TITLE_CHARS = 200  # a title or source given to `loa add-item` (it reaches calendars and printed pages)
+MAX_BULLETIN_CHARS = 10_000  # a text bulletin to synthesise (~15 min of espeak-ng speech)
 
 # Text that reaches calendars and playlists is single-line: no ASCII control character and nothing
 # else str.splitlines() breaks a line on, so a name can never add a line (an iCal property, an

@@ -83,15 +83,16 @@ def sniff_separator(text: str, columns: tuple[str, ...]) -> str:
 
 def read_csv(
     root: Path, name: str, columns: tuple[str, ...], required: tuple[str, ...], problems: Problems,
-    must_exist: bool = True,
+    must_exist: bool = True, path: Path | None = None,
 ) -> Table | None:
     """The rows of a CSV file whose header holds `required` and nothing outside `columns`.
 
     Blank rows are skipped; a row with the wrong number of cells is a problem and left out. A bad
     header (missing, unknown or repeated columns) or malformed CSV before it gives None. A file
     separated by ';' or tabs is read as such, with a warning saying how to save it with commas.
+    `path` reads a staged candidate in place of root/name (see `read_text`).
     """
-    text = read_text(root, name, problems, required=must_exist)
+    text = read_text(root, name, problems, required=must_exist, path=path)
     if text is None:
         return None
     delimiter = sniff_separator(text, columns)

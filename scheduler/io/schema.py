@@ -5,6 +5,7 @@ loader reports every bad cell of a file in one run. Ids are ASCII slugs; text is
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -22,6 +23,30 @@ _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 def nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+SLUG_MAX = 48  # characters of an id made from a title (cut at a word boundary)
+_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})  # đ has no decomposition; ð is its look-alike
+_NON_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """An id from a title: Vietnamese diacritics folded ("Cảnh báo bão số 3" -> canh-bao-bao-so-3,
+    đ -> d), lowercase ASCII letters and digits joined by single '-', at most SLUG_MAX characters.
+
+    Never empty: a title with nothing to fold into ASCII gets `muc-` and 8 hex digits of its
+    hash. Idempotent: a slug is its own slug.
+    """
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    ascii_text = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    slug = _NON_SLUG_RE.sub("-", ascii_text).strip("-")
+    if len(slug) > SLUG_MAX:
+        cut = slug[: SLUG_MAX + 1]
+        slug = cut[: cut.rfind("-")] if "-" in cut[1:] else cut[:SLUG_MAX]
+        slug = slug.strip("-")
+    if not slug:
+        slug = "muc-" + hashlib.sha256(nfc(text).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return slug
 
 
 def parse_time(text: str, allow_24: bool = True) -> int:
