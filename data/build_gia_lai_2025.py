@@ -363,7 +363,7 @@ def main() -> int:
                                         "has_station"], sites)
     y2024.write_csv(OUT / "segments.csv", ["segment_id", "title", "topic", "language", "audio", "min_plays",
                                            "max_plays", "priority", "valid_from", "valid_to", "scope",
-                                           "min_gap_min", "source", "note", "producer"], segs)
+                                           "min_gap_min", "source", "note", "producer", "level"], segs)
     for name in ("relays.csv", "profiles.toml"):
         shutil.copyfile(Y2024 / name, OUT / name)
     policy = (Y2024 / "policy.toml").read_text(encoding="utf-8")

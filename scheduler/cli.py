@@ -582,7 +582,7 @@ def replan_cmd(plan_file, cutoff, data, districts, sites, settings, policy_file,
 def _print_replan(outcome, as_json: bool) -> None:
     import json
 
-    from .replan import changes_by_district
+    from .ops.replan import changes_by_district
 
     r = outcome.replanned
     if as_json:

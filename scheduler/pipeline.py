@@ -14,7 +14,7 @@ from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
-from .replan import Replanned, parse_cutoff, replan_week
+from .ops.replan import Replanned, parse_cutoff, replan_week
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units

@@ -25,6 +25,7 @@ from scheduler.cli import main
 from scheduler.dataset import load_dataset
 from scheduler.io.schema import SLUG_MAX, slugify
 from scheduler.planfile import read_plan
+from scheduler.ops.additem import add_segment
 
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("espeak-ng", "sox", "ffmpeg")),
                                 reason="needs espeak-ng, sox and ffmpeg")
@@ -243,16 +244,19 @@ def test_options_are_checked_where_they_enter(tiny_copy, storm):
                                 "--scope", "chu-se")
 
 
-def test_a_missing_column_is_named_not_added(tiny_copy, storm):
+def test_a_missing_optional_column_is_added_empty_for_the_other_rows(tiny_copy, storm):
     csv_path = tiny_copy / "segments.csv"
     rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8"))))
     gap = rows[0].index("min_gap_min")
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(row[:gap] + row[gap + 1:] for row in rows)
     csv_path.write_text(buf.getvalue(), encoding="utf-8")
-    assert {s.min_gap_min for s in load_dataset(tiny_copy).segments} == {None}
-    output = refused(tiny_copy, 2, storm, "--title", "Bão", "--topic", 10, "--scope", "chu-se", "--gap", 600)
-    assert "'min_gap_min' column for --gap" in output
+    before = {s.id: s for s in load_dataset(tiny_copy).segments}
+    assert {s.min_gap_min for s in before.values()} == {None}
+    new = add_segment(tiny_copy, storm, title="Bão", topic=10, scope=["chu-se"], gap_min=600)
+    after = {s.id: s for s in load_dataset(tiny_copy).segments}
+    assert csv_path.read_text(encoding="utf-8").splitlines()[0].endswith(",min_gap_min")
+    assert after[new.id].min_gap_min == 600 and {k: after[k] for k in before} == before
 
 
 # --------------------------------------------------------------------------- the file as it was written

@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -61,8 +61,8 @@ SPEECH_ENCODINGS: dict[str, tuple[str, ...]] = {
 _BITEXACT = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
 _PLAYS_RE = re.compile(r"^\s*(\d{1,2})\s*(?:\.\.\s*(\d{1,2})\s*)?$")
 _VOICE_RE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$")
-_OPTION_OF_COLUMN = {"valid_from": "--valid", "valid_to": "--valid", "scope": "--scope", "min_gap_min": "--gap",
-                     "source": "--source (or the synthetic-speech label of --text)"}
+# optional columns a new row may need; a segments.csv without them gets them (empty in other rows)
+_OPTIONAL_COLUMNS = ("valid_from", "valid_to", "scope", "min_gap_min", "source", "level")
 
 
 @dataclass(frozen=True)
@@ -307,6 +307,24 @@ def _csv_shape(path: Path) -> _CsvShape:
     return _CsvShape(raw, header, delimiter, newline, lines)
 
 
+def _with_columns(shape: _CsvShape, columns: list[str]) -> _CsvShape:
+    """segments.csv with optional `columns` added at the end of the header and an empty cell in
+    every row (a row needs them: a bulletin's `level`, a `--valid` date), in the file's dialect."""
+    bom = shape.raw.startswith(b"\xef\xbb\xbf")
+    text = decode_utf8(shape.raw)
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=shape.delimiter, lineterminator=shape.newline)
+    header_done = False
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter):
+        if not row or not any(c.strip() for c in row):
+            buf.write(shape.newline)
+            continue
+        writer.writerow(row + (columns if not header_done else [""] * len(columns)))
+        header_done = True
+    raw = (b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8")
+    return replace(shape, raw=raw, header=shape.header + columns, lines=shape.lines)
+
+
 def _appended(shape: _CsvShape, values: dict[str, str]) -> bytes:
     """The file's bytes, unchanged, then the new row in its header's order and its dialect."""
     buf = io.StringIO()
@@ -323,7 +341,8 @@ def add_segment(data_dir: str | Path, audio: str | Path | None = None, *, text: 
                 voice: str = "vi", title: str, topic: int, scope: Sequence[str], language: str = "vi",
                 priority: int = DEFAULT_PRIORITY, plays: tuple[int, int] = DEFAULT_PLAYS,
                 valid: tuple[date | None, date | None] = (None, None), segment_id: str | None = None,
-                source: str = "", gap_min: int | None = None, wait_s: float = LOCK_WAIT_S) -> NewSegment:
+                source: str = "", gap_min: int | None = None, level: str = "",
+                wait_s: float = LOCK_WAIT_S) -> NewSegment:
     """Add one item to the dataset in `data_dir`: the audio file `audio`, or the bulletin in the
     text file `text` spoken by espeak-ng with `voice`. Returns the new segment as it loads.
 
@@ -340,6 +359,8 @@ def add_segment(data_dir: str | Path, audio: str | Path | None = None, *, text: 
     problems = _check_options(audio=audio, text=text_path, voice=voice, title=title, topic=topic, scope=scope,
                               language=language, priority=priority, plays=plays, valid=valid,
                               segment_id=segment_id, source=source, gap_min=gap_min)
+    if level and level not in BULLETIN_LEVELS:
+        problems.append(_bad("--level", level, f"one of: {', '.join(BULLETIN_LEVELS)}"))
     if problems:
         raise DataError(problems)
     bulletin = read_bulletin(text_path) if text_path is not None else None
@@ -354,7 +375,7 @@ def add_segment(data_dir: str | Path, audio: str | Path | None = None, *, text: 
         clean_stale_tmp(root)
         return _add_locked(root, audio, text_path, bulletin, voice, dict(
             title=title, topic=topic, scope=scope, language=language, priority=priority, plays=plays, valid=valid,
-            segment_id=segment_id, source=source, gap_min=gap_min))
+            segment_id=segment_id, source=source, gap_min=gap_min, level=level))
 
 
 def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin: str | None, voice: str,
@@ -371,13 +392,11 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
         "valid_from": o["valid"][0].isoformat() if o["valid"][0] else "",
         "valid_to": o["valid"][1].isoformat() if o["valid"][1] else "",
         "scope": ";".join(o["scope"]), "min_gap_min": "" if o["gap_min"] is None else str(o["gap_min"]),
-        "source": o["source"],
+        "source": o["source"], "level": o.get("level", ""),
     }
-    for column, option in _OPTION_OF_COLUMN.items():
-        if values[column] and column not in shape.header:
-            problems.append(Problem("segments.csv", 1, column, None,
-                                    f"a '{column}' column for {option}: add it to the header (and an empty cell "
-                                    "to each row), or leave the option out"))
+    missing = [column for column in _OPTIONAL_COLUMNS if values[column] and column not in shape.header]
+    if missing:  # optional columns the row needs: added to the header, empty in the other rows
+        shape = _with_columns(shape, missing)
     ext = Path(audio).suffix.lower() if audio is not None else speech_format(dataset)
     segment_id, problem = _free_id(root, dataset, o["segment_id"], o["title"], ext)
     if problem:

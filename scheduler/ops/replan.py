@@ -13,14 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from .domain import Dataset, Freeze, Placement, SolveStatus, WeekPlan
-from .errors import BugError, DataError, Problem
-from .rules import DAY
-from .solver.cache import SolutionCache, unit_inputs
-from .solver.problem import Airing, Pinned, Unit, build_units
-from .solver.run import GAP_LIMIT, plan_items, plan_week
-from .solver.model import SEED
-from .verify import verify
+from ..domain import Dataset, Freeze, Placement, SolveStatus, WeekPlan
+from ..errors import BugError, DataError, Problem
+from ..rules import DAY
+from ..solver.cache import SolutionCache, unit_inputs
+from ..solver.problem import Airing, Pinned, Unit, build_units
+from ..solver.run import GAP_LIMIT, plan_items, plan_week
+from ..solver.model import SEED
+from ..verify import verify
 
 WEEK_MINUTES = 7 * DAY
 SHIFT_MINUTES = 15  # a move within this, on the same day, is a shift in its session, not a move
