@@ -195,6 +195,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
                              cache=cache, settings=recorded, **extra)
         path = plan_path(out, old.week)
         run.write_chunks(path, plan_chunks(result.plan, path))
-        exported = export_all(result.plan, out, run=run) if export else None
+        # only the changed sites' files: every other one would be written byte for byte as it is
+        exported = export_all(result.plan, out, run=run, only=set(result.changed_sites)) if export else None
         run.commit()
     return ReplanOutcome(result, path, time.perf_counter() - started, exported)

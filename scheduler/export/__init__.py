@@ -110,8 +110,12 @@ def _check_audio_unchanged(plan: WeekPlan, infos: dict) -> None:
                           + "\n".join(f"  - {c}" for c in sorted(changed)) + "\nnothing was written")
 
 
-def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions") -> tuple[dict[Path, bytes], ExportSummary]:
-    """Every output file as {path: bytes}, nothing written; raises ExportError on any bad input."""
+def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions",
+                 only: set[str] | None = None) -> tuple[dict[Path, bytes], ExportSummary]:
+    """Every output file as {path: bytes}, nothing written; raises ExportError on any bad input.
+
+    `only`: the files of these sites and of their districts, no others (a re-plan that changed
+    a few sites: the other files would come out byte for byte as they are)."""
     t0 = time.perf_counter()
     out = Path(out)
     ical.check_detail(detail)
@@ -123,7 +127,7 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions") -> tuple[d
                           + ", ".join(outside) + "; nothing was written")
     items = {(i.kind, i.id): i for i in plan.items}
     wanted = {audio.audio_path(plan, items[(p.kind, p.item_id)].audio)
-              for p in plan.placements if p.kind == "segment"}
+              for p in plan.placements if p.kind == "segment" and (only is None or p.site_id in only)}
     infos = audio.probe_many(wanted)
     _check_audio_unchanged(plan, infos)
 
@@ -137,14 +141,18 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions") -> tuple[d
     # Events of a previous calendar that are no longer planned are kept as STATUS:CANCELLED.
     district_events: dict[str, dict] = {}
     district_gone: dict[str, dict] = {}
+    districts = None if only is None else {s.district_id for s in plan.sites if s.id in only}
     for site in sorted(plan.sites, key=lambda s: s.id):
+        if districts is not None and site.district_id not in districts:
+            continue
         path = site_calendar_path(plan, out, site.id, detail)
         previous = ical.read_previous(path)
         evs = ical.build_events(plan, by_site.get(site.id, []), previous, detail)
         gone = ical.cancelled_events(plan, previous, evs)
-        events += len(evs)
-        cancelled += len(gone)
-        files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone))
+        if only is None or site.id in only:
+            events += len(evs)
+            cancelled += len(gone)
+            files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone))
         if is_province(plan, site):
             continue
         district_events.setdefault(site.district_id, {}).update(evs)
@@ -161,6 +169,8 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions") -> tuple[d
     calendars = len(files)
     manifests = 0
     for site in sorted(plan.sites, key=lambda s: s.id):
+        if only is not None and site.id not in only:
+            continue
         for day in week_days(plan.week):  # every day, so a day emptied by a re-plan is rewritten
             todo = [p for p in by_site.get(site.id, []) if p.start.date() == day]
             files.update(manifest.manifest_files(plan, site.id, day, infos, out, todo))
@@ -171,7 +181,8 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions") -> tuple[d
     return files, summary
 
 
-def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputRun | None = None) -> ExportSummary:
+def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputRun | None = None,
+               only: set[str] | None = None) -> ExportSummary:
     """Write calendars/<week>/... and audio_manifests/<week>/<site>/<date>.{m3u8,json} under `out`.
 
     `detail` is the calendars' level: 'sessions' (one event per session, `<site>.ics`) or 'items'
@@ -182,10 +193,10 @@ def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputR
     ical.check_detail(detail)
     if run is None:
         with OutputRun(out, output_folders(plan.week)) as own:
-            summary = export_all(plan, out, detail, run=own)
+            summary = export_all(plan, out, detail, run=own, only=only)
             own.commit()
         return summary
     t0 = time.perf_counter()
-    files, summary = plan_outputs(plan, out, detail)
+    files, summary = plan_outputs(plan, out, detail, only)
     run.write_many(files)
     return dataclasses.replace(summary, seconds=time.perf_counter() - t0)

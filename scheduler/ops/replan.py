@@ -43,6 +43,7 @@ class Replanned:
     plan: WeekPlan
     changes: tuple[Change, ...]
     solved: tuple[str, ...]  # unit ids solved again
+    changed_sites: frozenset[str]  # sites whose schedule may differ (their exports are rewritten)
     kept: int  # units left exactly as they were
     infeasible: dict[str, list[str]] = field(default_factory=dict)  # unit -> conflicts (kept as before)
     stats: dict = field(default_factory=dict)
@@ -50,7 +51,7 @@ class Replanned:
 
 def parse_cutoff(text: str, week: str, option: str = "--from") -> datetime:
     """'YYYY-MM-DD HH:MM' local time inside the plan's week (its Monday 00:00 .. Sunday 24:00)."""
-    from .domain import week_monday
+    from ..domain import week_monday
 
     try:
         when = datetime.strptime(text.strip().replace("T", " "), "%Y-%m-%d %H:%M")
@@ -134,7 +135,7 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
     if broken:
         raise BugError("the re-planned week breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
     return Replanned(plan, changes(old, plan, cutoff), tuple(u.id for u in touched),
-                     len(units) - len(touched), infeasible, stats)
+                     frozenset(s.id for u in touched for s in u.sites), len(units) - len(touched), infeasible, stats)
 
 
 def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, touched: list[Unit],
