@@ -579,6 +579,64 @@ def replan_cmd(plan_file, cutoff, data, districts, sites, settings, policy_file,
     _print_replan(outcome, as_json)
 
 
+@main.command("bulletin")
+@_PLAN_FILE
+@click.option("--level", required=True, type=click.Choice(["emergency", "priority", "normal"]),
+              help="Circular 39/2020/TT-BTTTT level (docs/circular-39.md).")
+@click.option("--audio", type=click.Path(path_type=Path), default=None, help="The bulletin's recording.")
+@click.option("--text", "text", type=click.Path(path_type=Path), default=None,
+              help="A UTF-8 text file to speak offline with espeak-ng instead (labelled synthetic speech).")
+@click.option("--voice", default="vi", show_default=True, help="espeak-ng voice for --text.")
+@click.option("--title", required=True, help="Title shown in calendars and playlists.")
+@click.option("--scope", "scope", multiple=True, required=True,
+              help="Area, group or site id the bulletin goes to (repeatable).")
+@click.option("--from", "cutoff", required=True, metavar="'YYYY-MM-DD HH:MM'",
+              help="Local time it is sent at; everything that starts before is kept.")
+@click.option("--repeat", type=int, default=1, show_default=True, help="Airings (emergency: --every apart).")
+@click.option("--every", type=int, default=60, show_default=True, help="Minutes between emergency repeats.")
+@click.option("--topic", type=int, default=4, show_default=True, help="Content area 1..10 of the PAR plan.")
+@click.option("--language", default="vi", show_default=True, help="Language of the bulletin.")
+@click.option("--data", "data", type=click.Path(path_type=Path), default=None,
+              help="Dataset folder (default: the one the plan was made from); the bulletin is added to it.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output root (default: the one the plan was written under).")
+@click.option("--workers", type=int, default=None, help="Parallel solver processes (default: CPU count).")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
+def bulletin_cmd(plan_file, level, audio, text, voice, title, scope, cutoff, repeat, every, topic, language, data,
+                 out, workers, as_json) -> None:
+    """Send a bulletin mid-week, by its Circular 39 level, and re-plan around it.
+
+    \b
+    emergency (khẩn cấp): at every site in scope, at the first free minute at or after --from,
+      outside windows, session limits and the daily cap; it interrupts nothing on air and no
+      live mandatory relay; repeated --repeat times, --every minutes apart; quiet hours only
+      if policy.emergency_in_quiet_hours = true.
+    priority (ưu tiên): opens the next session of each site, ahead of the other items; items
+      the limits no longer allow are moved or dropped, and listed.
+    normal (thông thường): a new item planned from --from on, like `add-item` + `replan`.
+
+    The bulletin is added to the dataset's segments.csv with its level, the past is kept, and
+    plan.json, the changed calendars (SEQUENCE raised, dropped events cancelled) and playlists
+    are written as one transaction.
+
+    \b
+    Example:
+        loa bulletin --plan audio_manifests/2024-W10/plan.json --level emergency \\
+            --text bao-so-3.txt --title "Cảnh báo bão số 3" --scope chu-se \\
+            --from "2024-03-06 14:10" --repeat 3 --every 60
+    """
+    from .ops.bulletin import Bulletin
+    from .pipeline import replan_and_write
+    from .solver.cache import SolutionCache
+
+    bulletin = Bulletin(level, title, tuple(scope), audio, text, voice, language, topic, repeat, every)
+    outcome = replan_and_write(plan_file, cutoff, out, data, workers=workers, cache=SolutionCache.default(),
+                               bulletin=bulletin)
+    if not as_json:
+        click.echo(f"bulletin {outcome.bulletin_id} ({level}) added to the dataset")
+    _print_replan(outcome, as_json)
+
+
 def _print_replan(outcome, as_json: bool) -> None:
     import json
 

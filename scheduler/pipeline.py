@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -14,7 +14,8 @@ from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
-from .ops.replan import Replanned, parse_cutoff, replan_week
+from .ops.bulletin import Bulletin, add_bulletin, emergency_placements, free_until
+from .ops.replan import Replanned, parse_cutoff, replan_week, week_minute
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
@@ -158,6 +159,7 @@ class ReplanOutcome:
     plan_path: Path
     wall_s: float
     exported: object = None  # export.ExportSummary, unless --no-export
+    bulletin_id: str = ""  # the segment id a bulletin was added as
 
 
 def default_out(plan_file: Path) -> Path:
@@ -168,13 +170,13 @@ def default_out(plan_file: Path) -> Path:
 def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data: Path | None = None,
                      policy_file: Path | None = None, settings: tuple[str, ...] = (), districts: tuple[str, ...] = (),
                      sites: tuple[str, ...] = (), workers: int | None = None, cache: SolutionCache | None = None,
-                     export: bool = True, prepare: Callable | None = None) -> ReplanOutcome:
+                     export: bool = True, bulletin: Bulletin | None = None) -> ReplanOutcome:
     """Re-plan a week under way from `cutoff` ('YYYY-MM-DD HH:MM'): read and check the plan, load
     the dataset (the plan's own unless `data`), keep the past, solve what changed, verify, and
-    switch plan.json and its exports in as one transaction.
+    switch plan.json and the changed sites' exports in as one transaction.
 
-    `prepare(old_plan, dataset, cutoff)`, if given, returns the keyword arguments a bulletin adds
-    to `replan_week` (and may return another dataset)."""
+    With `bulletin`, it is first added to the dataset (with its Circular 39 level) and placed by
+    its level (`ops.bulletin`); the re-plan then covers the sites in its scope."""
     from .export import export_all, output_folders
     from .planfile import read_checked_plan
 
@@ -182,20 +184,42 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
     old = read_checked_plan(Path(plan_file))
     when = parse_cutoff(cutoff, old.week)
     out = Path(out) if out is not None else default_out(plan_file)
+    root = Path(data) if data is not None else Path(old.dataset_root)
     with OutputRun(out, output_folders(old.week)) as run:
-        dataset = prepare_dataset(Path(data) if data is not None else Path(old.dataset_root), policy_file, settings)
+        added = None
+        if bulletin is not None:
+            monday = datetime.combine(old.monday, datetime.min.time())
+            added = add_bulletin(bulletin, root, when, monday + timedelta(days=6))
+        dataset = prepare_dataset(root, policy_file, settings)
         if dataset.name != old.dataset_name:
             raise DataError(Problem("--data", None, "name", dataset.name,
                                     f"the dataset the plan was made from ({old.dataset_name!r})"))
-        extra = {}
-        if prepare is not None:
-            dataset, extra = prepare(old, dataset, when)
+        site_ids = select_sites(dataset, districts, sites)
+        extra: dict = {}
+        if bulletin is not None and added is not None:
+            site_ids, extra = _bulletin_args(old, dataset, bulletin, added.id, when)
         recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
-        result = replan_week(old, dataset, when, select_sites(dataset, districts, sites), workers=workers,
-                             cache=cache, settings=recorded, **extra)
+        result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded, **extra)
         path = plan_path(out, old.week)
         run.write_chunks(path, plan_chunks(result.plan, path))
         # only the changed sites' files: every other one would be written byte for byte as it is
         exported = export_all(result.plan, out, run=run, only=set(result.changed_sites)) if export else None
         run.commit()
-    return ReplanOutcome(result, path, time.perf_counter() - started, exported)
+    return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "")
+
+
+def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: str, when: datetime):
+    """The sites a bulletin reaches and what `replan_week` needs to place it by its level."""
+    areas = {a.id for a in (*dataset.areas, *dataset.groups)}
+    scope = select_sites(dataset, tuple(x for x in bulletin.scope if x in areas),
+                         tuple(x for x in bulletin.scope if x not in areas))
+    seg = next(s for s in dataset.segments if s.id == seg_id)
+    monday = datetime.combine(old.monday, datetime.min.time())
+    end_of_day = min(7 * 1440, (week_minute(old, when) // 1440 + 1) * 1440)
+    if bulletin.level == "emergency":
+        inserted = emergency_placements(old, dataset, seg, when, bulletin.repeat, bulletin.every, scope)
+        return scope, {"inserted": inserted, "overriding": frozenset({seg.id}),
+                       "free_until": free_until(inserted, monday, when)}
+    if bulletin.level == "priority":
+        return scope, {"lead": seg.id, "free_until": end_of_day}
+    return scope, {}

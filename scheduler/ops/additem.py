@@ -36,7 +36,7 @@ from typing import Iterable, Sequence
 from .. import audioprobe
 from ..audioprobe import AudioInfo, ProbeError
 from ..dataset import SEGMENT_COLUMNS, load_dataset
-from ..domain import TOPICS, Dataset
+from ..domain import BULLETIN_LEVELS, TOPICS, Dataset
 from ..errors import BugError, DataError, ExportError, Problem
 from ..fsutil import clean_stale_tmp, folder_lock, publish_new, read_regular, stage_chunks
 from ..io.csvfile import sniff_separator

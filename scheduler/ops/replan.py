@@ -78,7 +78,7 @@ def _airing(plan: WeekPlan, p: Placement) -> Airing:
 
 def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set[str] | None = None, *,
                 free_until: int | None = None, inserted: dict[str, tuple[Placement, ...]] | None = None,
-                overriding: frozenset[str] = frozenset(), workers: int | None = None,
+                overriding: frozenset[str] = frozenset(), lead: str = "", workers: int | None = None,
                 cache: SolutionCache | None = None, settings: tuple[tuple[str, str], ...] = (),
                 progress=None) -> Replanned:
     """Re-plan `old` from `cutoff` with `dataset` (which may have gained items or changed rules).
@@ -87,50 +87,55 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
     `free_until` (a week minute at a midnight) also keeps everything from then on, so a bulletin
     re-solves only its day. `inserted` are placements to add and keep (emergency bulletins, by
     site; every member of a sync group gets the same), and `overriding` the item ids that are
-    outside the session and cap rules (emergency bulletins, which every re-plan keeps)."""
+    outside the session and cap rules (emergency bulletins, which every re-plan keeps). `lead`
+    is a priority bulletin that must open each re-planned site's next session.
+
+    With `free_until`, a unit that cannot be re-planned within that span is re-planned again to
+    the end of the week (its displaced items may need another day)."""
     inserted = inserted or {}
     start = week_minute(old, cutoff)
-    until = WEEK_MINUTES if free_until is None else free_until
     monday = datetime.combine(old.monday, datetime.min.time())
     by_site: dict[str, list[Placement]] = defaultdict(list)
     for p in old.placements:
         by_site[p.site_id].append(p)
     old_units = {u.unit_id: u for u in old.units}
     overriding = frozenset(overriding) | frozenset(i.id for i in old.items if i.level == "emergency")
+    until_of: dict[str, int] = {}  # site -> end of its free span
 
     def kept(p: Placement) -> bool:
         m = week_minute(old, p.start)
-        return m < start or m >= until or p.item_id in overriding
+        return m < start or m >= until_of.get(p.site_id, WEEK_MINUTES) or p.item_id in overriding
 
-    pins: dict[str, Pinned] = {}
-    freezes: dict[str, Freeze] = {}
-    touched: list[Unit] = []
+    def pin(unit: Unit, until: int) -> Pinned:
+        for s in unit.sites:
+            until_of[s.id] = until
+        placements = by_site.get(unit.sites[0].id, ())
+        keep = [_airing(old, p) for p in placements if kept(p)]
+        keep += [_airing(old, p) for p in inserted.get(unit.sites[0].id, ())]
+        return Pinned(start, until, tuple(sorted(keep, key=lambda a: (a.week_minute, a.kind, a.item_id))),
+                      overriding & {a.item_id for a in keep},
+                      tuple(_airing(old, p) for p in placements if not kept(p)), lead)
+
     planned = {s.id for s in old.sites}  # a re-plan changes the plan's sites, it adds none (`loa plan` does)
     units = [u for u in build_units(dataset, site_ids) if any(s.id in planned for s in u.sites)]
-    for unit in units:
-        first = unit.sites[0].id
-        before = old_units.get(unit.id)
-        if (before is not None and before.inputs and SolveStatus(before.status).planned and first not in inserted
-                and before.site_ids == tuple(s.id for s in unit.sites)
-                and before.inputs == unit_inputs(dataset, old.week, unit, GAP_LIMIT, SEED)):
-            continue
-        touched.append(unit)
-        airings = [_airing(old, p) for p in by_site.get(first, ())]
-        keep = [a for a, p in zip(airings, by_site.get(first, ())) if kept(p)]
-        keep += [_airing(old, p) for p in inserted.get(first, ())]
-        previous = [a for a, p in zip(airings, by_site.get(first, ())) if not kept(p)]
-        pin = Pinned(start, until, tuple(sorted(keep, key=lambda a: (a.week_minute, a.kind, a.item_id))),
-                     overriding & {a.item_id for a in keep}, tuple(previous))
-        pins[unit.id] = pin
-        for s in unit.sites:
-            freezes[s.id] = pin.freeze(monday)
+    touched = [u for u in units if not _unchanged(old, old_units.get(u.id), dataset, u) or u.sites[0].id in inserted]
+    pins = {u.id: pin(u, WEEK_MINUTES if free_until is None else free_until) for u in touched}
+    freezes = {s.id: pins[u.id].freeze(monday) for u in touched for s in u.sites}
     stats: dict = {"units": len(units), "solved": len(touched)}
     partial = None
     if touched:
-        partial = plan_week(dataset, old.week, site_ids={s.id for u in touched for s in u.sites}, workers=workers,
-                            progress=progress, settings=settings, cache=cache, stats=stats, pinned=pins,
-                            freezes=freezes)
-    plan, infeasible = _merge(old, dataset, partial, touched, by_site, kept, inserted, settings)
+        partial = _solve(old, dataset, touched, pins, freezes, workers, cache, settings, stats, progress)
+        stuck = {u.unit_id for u in partial.units if not SolveStatus(u.status).planned}
+        if stuck and free_until is not None:  # a day was too short: give those units the rest of the week
+            wider = [u for u in touched if u.id in stuck]
+            pins |= {u.id: pin(u, WEEK_MINUTES) for u in wider}
+            again = _solve(old, dataset, wider, pins, freezes, workers, cache, settings, {}, None)
+            moved = {s.id for u in wider for s in u.sites}
+            partial = replace(
+                partial, units=tuple(u for u in partial.units if u.unit_id not in stuck) + again.units,
+                sites=tuple(s for s in partial.sites if s.id not in moved) + again.sites,
+                placements=tuple(p for p in partial.placements if p.site_id not in moved) + again.placements)
+    plan, infeasible = _merge(old, dataset, partial, by_site, kept, inserted, settings)
     broken = verify(plan)
     if broken:
         raise BugError("the re-planned week breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
@@ -138,8 +143,21 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
                      frozenset(s.id for u in touched for s in u.sites), len(units) - len(touched), infeasible, stats)
 
 
-def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, touched: list[Unit],
-           by_site: dict[str, list[Placement]], kept, inserted: dict[str, tuple[Placement, ...]],
+def _unchanged(old: WeekPlan, before, dataset: Dataset, unit: Unit) -> bool:
+    """The unit was planned, with the same sites, from the same inputs: its schedule stands."""
+    return (before is not None and bool(before.inputs) and SolveStatus(before.status).planned
+            and before.site_ids == tuple(s.id for s in unit.sites)
+            and before.inputs == unit_inputs(dataset, old.week, unit, GAP_LIMIT, SEED))
+
+
+def _solve(old, dataset, units, pins, freezes, workers, cache, settings, stats, progress) -> WeekPlan:
+    ids = {u.id for u in units}
+    return plan_week(dataset, old.week, site_ids={s.id for u in units for s in u.sites}, workers=workers,
+                     progress=progress, settings=settings, cache=cache, stats=stats,
+                     pinned={k: v for k, v in pins.items() if k in ids}, freezes=freezes)
+
+
+def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: dict[str, list[Placement]], kept, inserted: dict[str, tuple[Placement, ...]],
            settings: tuple[tuple[str, str], ...]) -> tuple[WeekPlan, dict[str, list[str]]]:
     """The whole province again: re-solved units from `partial` (their kept placements added back),
     every other unit, site and placement from `old`. A unit that cannot be re-planned keeps its

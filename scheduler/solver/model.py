@@ -50,12 +50,15 @@ class _Builder:
         self.terms: dict[str, list[tuple[object, int]]] = defaultdict(list)
         self.pick = [self.m.new_bool_var(f"pick{i}") for i in range(len(problem.options))]
         self.fill: dict[tuple[str, int, int], cp_model.IntVar] = {}
+        lead = problem.pinned.lead if problem.pinned else ""
         for seg_id, seg in sorted(problem.segments.items()):
             days = set(problem.segment_days[seg_id])
             kept, gap = problem.plays_kept.get(seg_id, ()), problem.min_gap(seg)
             for o, opt in enumerate(problem.options):
                 if opt.day in days and not opt.blocked_by:
                     for b, bin_ in enumerate(opt.bins):
+                        if seg_id == lead and (b or opt.continues):
+                            continue  # a priority bulletin opens a new session: its first stretch
                         first, last = opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - seg.duration_min
                         if seg.duration_min <= bin_.minutes and all(first - k >= gap or k - last >= gap for k in kept):
                             self.fill[(seg_id, o, b)] = self.m.new_bool_var(f"fill:{seg_id}:{o}:{b}")
@@ -225,6 +228,34 @@ def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: ReqKey) -> None:
         b.guard(b.m.add(var + later[(d1, k)] <= 1), key)
 
 
+def add_priority_lead(b: _Builder) -> None:
+    """Hard, for a priority bulletin (Circular 39 "ưu tiên"): it airs in the first session that
+    starts after the cut-off, ahead of that session's other items (its first stretch, and first
+    in it: `lay_out`). "No earlier session" is a chain of Booleans over the options in time order."""
+    lead = b.p.pinned.lead if b.p.pinned else ""
+    if lead not in b.p.segments:
+        return
+    key = b.p.require(ReqKey("lead", lead), "add_priority_lead",
+                      f"priority bulletin \"{b.p.segments[lead].title}\" opens the next session")
+    order = sorted((o for o, opt in enumerate(b.p.options) if not opt.blocked_by and not opt.continues),
+                   key=lambda o: (b.p.options[o].day, b.p.options[o].start, o))
+    at: dict[int, list] = defaultdict(list)
+    for (seg_id, o, _bi), var in b.fill.items():
+        if seg_id == lead:
+            at[o].append(var)
+    earlier = None  # 1 when some option before this one airs
+    for o in order:
+        if at[o] and earlier is not None:
+            b.guard(b.m.add(_sum(at[o]) + earlier <= 1), key)
+        z = b.m.new_bool_var(f"earlier:{o}")
+        b.m.add(z >= b.pick[o])
+        if earlier is not None:
+            b.m.add(z >= earlier)
+        earlier = z
+    leads = [v for o in order for v in at[o]]
+    b.guard(b.m.add(_sum(leads) >= 1) if leads else b.m.add_bool_or([]), key)
+
+
 def add_session_limits(b: _Builder) -> None:
     """Hard: per day at most N sessions and at most the daily cap of airtime.
 
@@ -305,7 +336,7 @@ def add_objective(b: _Builder) -> None:
 
 
 RULES = (add_windows, add_session_spacing, add_mandatory_relays, add_relay_minimums, add_bins, add_weekly_plays,
-         add_session_limits)
+         add_priority_lead, add_session_limits)
 
 
 def build_model(problem: UnitProblem, explain: bool = False) -> UnitModel:

@@ -84,6 +84,7 @@ class SessionOption:
     bins: tuple[Bin, ...]
     sessions: int  # most sessions this option can form (an upper bound, for the daily limit)
     blocked_by: tuple[ReqKey, ...] = ()  # requirement keys that forbid it (only for explanations)
+    continues: bool = False  # a re-plan: the rest of a kept session on air at the cut-off
 
 
 @dataclass(frozen=True, order=True)
@@ -99,7 +100,7 @@ class ReqKey:
 
 
 REQUIREMENT_KINDS = ("windows", "quiet", "blackout", "session_len", "relay", "overlap", "plays", "sessions", "cap",
-                     "coverage", "pinned")
+                     "coverage", "pinned", "lead")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Pinned:
     airings: tuple[Airing, ...]  # kept exactly as they were
     overriding: frozenset[str] = frozenset()  # emergency bulletins: outside the session and cap rules
     previous: tuple[Airing, ...] = ()  # the previous schedule inside the free span, for the stability term
+    lead: str = ""  # a priority bulletin (segment id): it opens the next session, ahead of the other items
 
     def freeze(self, monday: datetime) -> Freeze:
         """What aired before the free span, for the rules (`rules.still_due`, `rules.playable_days`)."""
@@ -601,7 +603,7 @@ def _option(problem: UnitProblem, d: int, window: str, tau: int, relays: list[Re
         bins = [_with_audience(problem, d, b) for b in bins]
     start = min([tau] + [r.start for r in relays])
     return SessionOption(d, window, start, end, tuple(relays), tuple(bins),
-                         _max_sessions(problem, relays, bins, tau if joined else None), blocked)
+                         _max_sessions(problem, relays, bins, tau if joined else None), blocked, joined)
 
 
 def _with_audience(problem: UnitProblem, d: int, b: Bin) -> Bin:
@@ -651,22 +653,23 @@ class Airing:
 def lay_out(problem: UnitProblem, picked: list[int], fills: dict[tuple[int, int], list[str]]) -> list[Airing]:
     """Turn picked options and filled bins into exact times: relays where the option puts
     them; segments back to back against the bin's relay (or from the session start), the
-    highest priority nearest to it."""
+    highest priority nearest to it; a priority bulletin (`Pinned.lead`) first of all."""
     out: list[Airing] = []
+    lead = problem.pinned.lead if problem.pinned else ""
     for o in picked:
         opt = problem.options[o]
         for r in opt.relays:
             out.append(Airing("relay", r.relay_id, opt.day, r.start, r.minutes, o))
         for bi, bin_ in enumerate(opt.bins):
-            segs = sorted(fills.get((o, bi), []), key=lambda s: (-problem.segments[s].priority, s))
+            segs = sorted(fills.get((o, bi), []), key=lambda s: (s != lead, -problem.segments[s].priority, s))
             if bin_.align == "left":
                 cursor = bin_.start
                 for s in segs:
                     out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o, bi))
                     cursor += problem.segments[s].duration_min
-            else:
+            else:  # packed from the end: the first in time goes last
                 cursor = bin_.end
-                for s in segs:
+                for s in [s for s in segs if s != lead] + [s for s in segs if s == lead]:
                     cursor -= problem.segments[s].duration_min
                     out.append(Airing("segment", s, opt.day, cursor, problem.segments[s].duration_min, o, bi))
     return sorted(out, key=lambda a: (a.week_minute, a.kind, a.item_id))
