@@ -156,3 +156,20 @@ def test_every_baseline_meets_every_hard_rule_on_the_bundled_week(bundled, name)
     plan = plan_with(BASELINES[name], bundled, "2024-W10", select_sites(bundled, ("chu-se",)))
     assert len(plan.sites) == 15 and all(u.status.planned for u in plan.units)
     assert verify(plan) == []
+
+
+def test_no_plan_exceeds_the_reach_bound_and_the_greedy_meets_it_where_the_best_hour_has_room():
+    from scheduler.export.planstats import plan_stats
+    from scheduler.solver.baseline import reach_bound
+
+    ds = week_with_evening_news()
+    bound = reach_bound(ds, WEEK)
+    for planner in PLANNERS:
+        stats = plan_stats(planner(ds, WEEK))
+        assert stats.listener_plays <= bound.listener_plays + 1e-6
+        assert stats.people_reached <= bound.people_reached + 1e-6
+        assert stats.weighted_reach <= bound.weighted_reach + 1e-6
+    ours = plan_stats(plan_week(ds, WEEK, workers=1))
+    assert ours.weighted_reach <= bound.weighted_reach + 1e-6
+    greedy = plan_stats(greedy_plan(ds, WEEK))  # every play in 19:00-20:00, the best hour
+    assert abs(greedy.listener_plays - bound.listener_plays) < 1e-6

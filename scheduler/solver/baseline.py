@@ -27,10 +27,15 @@ INFEASIBLE).
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from itertools import accumulate
 from typing import Callable, Iterable
 
-from ..domain import Dataset, SolveStatus, WeekPlan
-from ..rules import relay_matches
+from ..audience import availability
+from ..domain import Dataset, SolveStatus, WeekPlan, week_days
+from ..policy import site_policy
+from ..rules import in_quiet_hours, relay_matches, segment_applies, valid_days, window_at
 from .problem import DAY, UnitProblem, build_problem, build_units, lay_out, sessions_clash
 from .run import UnitSolution, assemble_plan
 
@@ -331,10 +336,16 @@ def greedy_unit(problem: UnitProblem) -> _Week:
     p = problem
     week = _Week(p)
     relays = _Relays(p)
+    scores: dict[tuple[int, DayPlan], tuple[float, int, DayPlan]] = {}
+
+    def rank(day: int, plan: DayPlan) -> tuple[float, int, DayPlan]:
+        """Sessions leaving the largest audience to PAR first, then the least delay."""
+        if (day, plan) not in scores:
+            scores[(day, plan)] = (-_audience_left(p, day, plan), _delay(p, plan), plan)
+        return scores[(day, plan)]
 
     def best_plan(day: int, needed: frozenset[str]) -> tuple[float, int, DayPlan]:
-        """The day's relay sessions leaving the largest audience to PAR, then the least delay."""
-        return min((-_audience_left(p, day, plan), _delay(p, plan), plan) for plan in relays.day_plans(day, needed))
+        return min(rank(day, plan) for plan in relays.day_plans(day, needed))
 
     def least_loss(_key: str, candidates: list[tuple[str, int]]) -> list[tuple[str, int]]:
         """Relay-days by the audience their airing takes from PAR items, least first; ties: the
@@ -349,7 +360,7 @@ def greedy_unit(problem: UnitProblem) -> _Week:
     if not relays.choose_minimums(least_loss):
         week.failed = True
         return week
-    relays.open(week, lambda day, plan: (-_audience_left(p, day, plan), _delay(p, plan), plan))
+    relays.open(week, rank)
     slots = [(o, bi) for idx in week.by_window.values() for o in idx for bi in range(len(p.options[o].bins))]
 
     def best(seg_id: str) -> Slot | None:
@@ -456,3 +467,50 @@ def greedy_plan(dataset: Dataset, week: str, site_ids: set[str] | None = None) -
 
 def evening_plan(dataset: Dataset, week: str, site_ids: set[str] | None = None) -> WeekPlan:
     return plan_with(evening_unit, dataset, week, site_ids)
+
+
+# --------------------------------------------------------------------------- what no plan can beat
+
+
+@dataclass(frozen=True)
+class ReachBound:
+    """Upper bounds on the reach figures of `export.planstats` for any plan of the week."""
+
+    listener_plays: float
+    people_reached: float
+    weighted_reach: float
+
+
+def reach_bound(dataset: Dataset, week: str, site_ids: set[str] | None = None) -> ReachBound:
+    """What no plan keeping the rules can exceed: at each site, each segment airs its `max_plays`
+    on the valid days and at the minutes with the largest audience that the site's windows and
+    quiet hours allow, once a day. Relays, blackouts, caps, sessions and the gap between plays
+    are left out, so every plan is below it; how close a plan comes says how much reach is left."""
+    days = week_days(week)
+    lp = people = weighted = 0.0
+    for site in sorted(dataset.sites, key=lambda s: s.id):
+        if not site.has_station or (site_ids is not None and site.id not in site_ids):
+            continue
+        pol = site_policy(dataset, site)
+        closed = list(accumulate((0 if window_at(pol.windows, m) and not in_quiet_hours(pol.quiet_hours, m) else 1
+                                  for m in range(DAY)), initial=0))
+        best: dict[tuple[int, int], float] = {}
+
+        def best_share(day: int, minutes: int) -> float:
+            """The largest mean audience share of `minutes` open minutes in a row that day."""
+            if (day, minutes) not in best:
+                curve = list(accumulate(availability(dataset, site, days[day]), initial=0.0))
+                best[(day, minutes)] = max(((curve[s + minutes] - curve[s]) / minutes
+                                            for s in range(DAY - minutes + 1) if closed[s + minutes] == closed[s]),
+                                           default=0.0)
+            return best[(day, minutes)]
+
+        for seg in dataset.segments:
+            if not segment_applies(dataset, site, seg):
+                continue
+            valid = valid_days(seg.valid_from, seg.valid_to, days, pol.broadcast_days)
+            shares = sorted((best_share(d.weekday(), seg.duration_min) for d in valid), reverse=True)[:seg.max_plays]
+            lp += site.population * sum(shares)
+            weighted += site.population * sum(shares) * seg.priority
+            people += site.population * (1.0 - math.prod(1.0 - min(1.0, a) for a in shares))
+    return ReachBound(lp, people, weighted)
