@@ -484,6 +484,42 @@ def _status_text(units) -> str:
     return ", ".join(parts)
 
 
+@main.command("explain")
+@_DATA
+@_WEEK
+@click.option("--site", required=True, help="Site id (see `loa sites`).")
+@_SET
+@_POLICY
+@click.option("--alternatives", default=3, show_default=True, help="Best other slots to show per PAR item.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def explain_cmd(data, week, site, settings, policy_file, alternatives, as_json) -> None:
+    """Why each item sits where it sits at one site: score terms and the best alternatives.
+
+    \b
+    Example:
+        loa explain --data data/gia_lai_2024 --week 2024-W10 --site krong-pa-ia-rmok
+    """
+    import json
+
+    from .pipeline import check_week, explain_site, prepare_dataset
+
+    dataset = prepare_dataset(data, policy_file, settings)
+    report = explain_site(dataset, check_week(week), site, alternatives)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{report['site']} ({report['site_id']}), week {report['week']}: solver {report['status']}")
+    for line in report["conflicts"]:
+        click.echo(f"  conflict: {line}")
+    for p in report["placements"]:
+        terms = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in p["score"].items())
+        click.echo(f"{p['day']} {p['start']}-{p['end']}  {p['kind']:<7} {p['title']}")
+        click.echo(f"      {terms}")
+        for alt in p["alternatives"]:
+            click.echo(f"      alt {alt['day']} {alt['start']}: availability {alt['availability']:.2f}, "
+                       f"listeners {alt['listeners']:,.0f}, reach {alt['reach']:,.0f}")
+
+
 @main.command("tune")
 @_DATA
 @_WEEK
@@ -538,42 +574,6 @@ def tune_cmd(data, week, districts, sweeps, settings, policy_file, out, workers,
     else:
         click.echo(f"week {week}, {', '.join(districts)}: {len(site_ids or ())} sites, {len(points)} settings")
         click.echo(format_tune(points))
-
-
-@main.command("explain")
-@_DATA
-@_WEEK
-@click.option("--site", required=True, help="Site id (see `loa sites`).")
-@_SET
-@_POLICY
-@click.option("--alternatives", default=3, show_default=True, help="Best other slots to show per PAR item.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def explain_cmd(data, week, site, settings, policy_file, alternatives, as_json) -> None:
-    """Why each item sits where it sits at one site: score terms and the best alternatives.
-
-    \b
-    Example:
-        loa explain --data data/gia_lai_2024 --week 2024-W10 --site krong-pa-ia-rmok
-    """
-    import json
-
-    from .pipeline import check_week, explain_site, prepare_dataset
-
-    dataset = prepare_dataset(data, policy_file, settings)
-    report = explain_site(dataset, check_week(week), site, alternatives)
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
-        return
-    click.echo(f"{report['site']} ({report['site_id']}), week {report['week']}: solver {report['status']}")
-    for line in report["conflicts"]:
-        click.echo(f"  conflict: {line}")
-    for p in report["placements"]:
-        terms = ", ".join(f"{k}={v:,.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in p["score"].items())
-        click.echo(f"{p['day']} {p['start']}-{p['end']}  {p['kind']:<7} {p['title']}")
-        click.echo(f"      {terms}")
-        for alt in p["alternatives"]:
-            click.echo(f"      alt {alt['day']} {alt['start']}: availability {alt['availability']:.2f}, "
-                       f"listeners {alt['listeners']:,.0f}, reach {alt['reach']:,.0f}")
 
 
 if __name__ == "__main__":  # pragma: no cover
