@@ -713,5 +713,61 @@ def explain_cmd(data, week, site, settings, policy_file, alternatives, as_json) 
                        f"listeners {alt['listeners']:,.0f}, reach {alt['reach']:,.0f}")
 
 
+@main.command("tune")
+@_DATA
+@_WEEK
+@click.option("--district", "districts", multiple=True, required=True,
+              help="Plan the sites under this area or group id (repeatable; one district is the usual).")
+@click.option("--sweep", "sweeps", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="A --set key and the values to try, e.g. weights.delay=0,5,10 (repeatable: every combination).")
+@_SET
+@_POLICY
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write each setting's plan.json under OUT/<nn>_<setting>/ (default: write nothing).")
+@click.option("--workers", type=int, default=None, help="Parallel solver processes (default: CPU count).")
+@click.option("--no-cache", is_flag=True, help="Solve every unit again instead of taking unchanged ones from the cache.")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings and their figures as JSON.")
+def tune_cmd(data, week, districts, sweeps, settings, policy_file, out, workers, no_cache, as_json) -> None:
+    """Plan some sites under each value of the swept weights and print the reach/delay/spread frontier.
+
+    One row per combination of the swept values (on top of the dataset's policy, --policy and
+    --set): listener-plays, people reached at least once, priority-weighted reach, minutes the
+    deferred relays air late, repeats of a segment on consecutive days, dayparts per segment and
+    topics per site. A setting that another beats or equals on every figure (and beats on one)
+    is marked dominated; the rest is the frontier to choose weights from (see README, "Choosing
+    weights"). Every plan is verified; nothing is written unless --out.
+
+    \b
+    Example:
+        loa tune --data data/gia_lai_2024 --week 2024-W10 --district chu-se --sweep weights.delay=0,2,10,50
+        loa tune --data data/gia_lai_2024 --week 2024-W10 --district chu-se \\
+                 --sweep weights.spread_days=0,500 --sweep weights.delay=0,10 --json
+    """
+    import json
+
+    from .pipeline import check_week, prepare_dataset, select_sites
+    from .solver.cache import SolutionCache
+    from .tune import format_tune, sweep_variants, tune, tune_rows
+
+    week = check_week(week)
+    dataset = prepare_dataset(data, policy_file, settings)
+    site_ids = select_sites(dataset, districts)
+    variants = sweep_variants(dataset, sweeps)
+    with click.progressbar(length=1, label="Settings", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda s: " ".join(s) if s else "") as bar:
+        def progress(done: int, total: int, setting: tuple[str, ...]) -> None:
+            bar.length = total
+            bar.update(1, setting)
+
+        points = tune(variants, week, site_ids, workers=workers,
+                      cache=None if no_cache else SolutionCache.default(), out=out, progress=progress)
+    if as_json:
+        click.echo(json.dumps({"week": week, "districts": list(districts), "sites": len(site_ids or ()),
+                               "settings": tune_rows(points)}, ensure_ascii=False, indent=1))
+    else:
+        click.echo(f"week {week}, {', '.join(districts)}: {len(site_ids or ())} sites, {len(points)} settings")
+        click.echo(format_tune(points))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -14,6 +14,7 @@ MAX_POPULATION = 10_000_000  # people within earshot of one site (a large commun
 MAX_GROUP_POPULATION = 100_000_000  # all sites of one sync group together
 MAX_WEIGHT = 10_000.0  # any objective weight (defaults: reach 1, the others 0.1 .. 300)
 MAX_TIME_BUDGET = 3_600.0  # deterministic seconds of search per unit
+MAX_TUNE_SETTINGS = 64  # combinations of swept values `loa tune` plans in one run (each is a whole plan)
 
 MIN_YEAR, MAX_YEAR = 1900, 2999  # years of an ISO week (--week, plan.json, every date in a plan)
 

@@ -5,11 +5,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from .checks import check_relay_minimum_keys
 from .dataset import load_dataset
-from .domain import Dataset, SolveStatus, WeekPlan, week_label, week_monday
+from .domain import Dataset, Policy, SolveStatus, WeekPlan, week_label, week_monday
 from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
@@ -44,17 +44,21 @@ def check_week(week: str) -> str:
 def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple[str, ...] = ()) -> Dataset:
     """Load a dataset and apply `--policy FILE` then `--set key=value` overrides."""
     dataset = load_dataset(data)
-    policy = dataset.policy
-    if policy_file is not None:
-        policy = load_policy(policy_file)
+    return with_settings(dataset, settings, load_policy(policy_file) if policy_file is not None else None)
+
+
+def with_settings(dataset: Dataset, settings: Sequence[str] = (), policy: Policy | None = None) -> Dataset:
+    """The dataset under `policy` (default: its own) with each `section.key=value` of `settings`
+    applied; every bad key or value, and a relay minimum naming no relay, is a DataError."""
+    chosen = dataset.policy if policy is None else policy
     if settings:
-        policy = apply_settings(policy, list(settings))
-    if policy is dataset.policy:
+        chosen = apply_settings(chosen, list(settings))
+    if chosen is dataset.policy:
         return dataset
-    unknown = check_relay_minimum_keys(policy, dataset.relays)
+    unknown = check_relay_minimum_keys(chosen, dataset.relays)
     if unknown:
         raise DataError(unknown)
-    return with_policy(dataset, policy)
+    return with_policy(dataset, chosen)
 
 
 def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple[str, ...] = ()) -> set[str] | None:
@@ -93,15 +97,9 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     week = check_week(week)
     started = time.perf_counter()
     stats: dict = {}
-    plan = plan_week(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings,
-                     executor=executor, scheduler=scheduler, cache=cache, stats=stats)
+    plan = checked_plan(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings,
+                        executor=executor, scheduler=scheduler, cache=cache, stats=stats)
     wall = time.perf_counter() - started
-    invalid = [u.unit_id for u in plan.units if u.status == SolveStatus.MODEL_INVALID]
-    if invalid:
-        raise BugError(f"the solver rejected the model of {', '.join(invalid[:5])} as invalid (MODEL_INVALID)")
-    broken = verify(plan)
-    if broken:
-        raise BugError("the solved plan breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
     path = plan_path(out, week)
     if run is None:
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:
@@ -112,6 +110,19 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
                   for u in plan.units if not SolveStatus(u.status).planned}
     return PlanOutcome(plan, path, wall, infeasible, stats)
+
+
+def checked_plan(dataset: Dataset, week: str, **kwargs) -> WeekPlan:
+    """`plan_week` (same arguments), then every hard rule checked by the independent verifier: a
+    plan that breaks one, or a model the solver calls invalid, is a bug in loa (BugError)."""
+    plan = plan_week(dataset, week, **kwargs)
+    invalid = [u.unit_id for u in plan.units if u.status == SolveStatus.MODEL_INVALID]
+    if invalid:
+        raise BugError(f"the solver rejected the model of {', '.join(invalid[:5])} as invalid (MODEL_INVALID)")
+    broken = verify(plan)
+    if broken:
+        raise BugError("the solved plan breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
+    return plan
 
 
 def _unit_label(dataset: Dataset, site_ids: tuple[str, ...], district_id: str) -> str:

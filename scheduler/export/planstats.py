@@ -7,6 +7,8 @@
   plays assumed heard independently; summed over sites and segments (person-segments).
 - priority-weighted reach: listener-plays times the segment's priority (1..5).
 - relay delay: minutes deferred relays air after their source time, summed over site-days.
+- model reach: the objective's `reach` terms for the same plays (a sync group's once, shared
+  by its members' populations), to compare with the priority-weighted reach measured.
 - repeats on consecutive days: (site, segment, day) where the segment also aired the day before
   (fewer is better spread over days); dayparts: mean distinct windows per site and segment;
   topics: mean distinct topics per site.
@@ -31,13 +33,19 @@ class PlanStats:
     dayparts: float
     topics: float
     plays: int
-    model_reach: float  # sum of the `reach` score terms: what the objective counted for the same plays
+    model_reach: float  # the `reach` score terms: what the objective counted for the same plays
 
 
 def plan_stats(plan: WeekPlan, site_ids: set[str] | None = None) -> PlanStats:
     """The figures above over the plan's sites (or `site_ids` only)."""
     items = {(i.kind, i.id): i for i in plan.items}
     sites = {s.id: s for s in plan.sites if site_ids is None or s.id in site_ids}
+    # a sync group is solved as one unit and each member's placement carries the unit's score:
+    # a member's share of it is its share of the group's people
+    group_people: dict[str, int] = defaultdict(int)
+    for s in plan.sites:
+        if s.sync_group:
+            group_people[s.sync_group] += s.population
     unheard: dict[tuple[str, str], float] = defaultdict(lambda: 1.0)
     days: dict[tuple[str, str], set[int]] = defaultdict(set)
     parts: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -56,7 +64,8 @@ def plan_stats(plan: WeekPlan, site_ids: set[str] | None = None) -> PlanStats:
         plays += 1
         listener_plays += p.listeners
         weighted += p.listeners * item.priority
-        model_reach += dict(p.score).get("reach", 0.0)
+        share = site.population / max(1, group_people[site.sync_group]) if site.sync_group else 1.0
+        model_reach += dict(p.score).get("reach", 0.0) * share
         key = (p.site_id, p.item_id)
         unheard[key] *= 1.0 - min(1.0, p.listeners / max(1, site.population))
         days[key].add(p.start.weekday())
@@ -69,6 +78,26 @@ def plan_stats(plan: WeekPlan, site_ids: set[str] | None = None) -> PlanStats:
         listener_plays=listener_plays, people_reached=reached, weighted_reach=weighted, relay_delay_min=delay,
         consecutive_days=repeats, dayparts=_mean(len(v) for v in parts.values()),
         topics=_mean(len(topics.get(s, ())) for s in sites), plays=plays, model_reach=model_reach)
+
+
+# The figures plans are compared by, each with the direction that is better: +1 more is better,
+# -1 less is better. `make bench` and `loa tune` judge dominance on exactly these.
+FIGURES: tuple[tuple[str, str, int], ...] = (
+    ("listener_plays", "listener-plays", 1),
+    ("people_reached", "people reached at least once", 1),
+    ("weighted_reach", "priority-weighted reach", 1),
+    ("relay_delay_min", "relay delay (min)", -1),
+    ("consecutive_days", "repeats on consecutive days", -1),
+    ("dayparts", "dayparts per segment", 1),
+    ("topics", "topics per site", 1),
+)
+
+
+def dominates(a: PlanStats, b: PlanStats) -> bool:
+    """`a` is at least as good as `b` on every figure of FIGURES and better on one: nobody
+    choosing by these figures would take `b`."""
+    diffs = [sign * (getattr(a, name) - getattr(b, name)) for name, _label, sign in FIGURES]
+    return all(d >= 0 for d in diffs) and any(d > 0 for d in diffs)
 
 
 def _mean(values) -> float:
