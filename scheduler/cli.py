@@ -652,7 +652,8 @@ def _print_replan(outcome, as_json: bool) -> None:
                          "after": c.after.isoformat() if c.after else None} for c in r.changes],
             "infeasible": r.infeasible}, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"re-planned {len(r.solved)} unit(s), kept {r.kept} as they were, in {outcome.wall_s:.1f} s")
+        click.echo(f"re-planned {len(r.solved)} unit(s) from the cut-off, kept the other {r.kept} as they were, "
+                   f"in {outcome.wall_s:.1f} s")
         names = {s.id: s.name for s in r.plan.sites}
         site = None
         for c in r.changes:

@@ -210,8 +210,9 @@ RULES = {  # check -> the rule's name as a planner says it (refusals of a plan f
 }
 
 
-def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
-    """Every broken hard rule of the plan as (rule name from RULES, what is wrong)."""
+def verify_rules(plan: WeekPlan, only: set[str] | None = None) -> list[tuple[str, str]]:
+    """Every broken hard rule of the plan as (rule name from RULES, what is wrong); with `only`,
+    at those sites (a re-plan checks the sites it changed: the others are as verified before)."""
     days = week_days(plan.week)
     sites = {s.id: s for s in plan.sites}
     items = {(i.kind, i.id): i for i in plan.items}
@@ -234,6 +235,8 @@ def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
         if site is None:
             problems.append(("sites", f"{sid}: unknown site"))
             continue
+        if only is not None and sid not in only:
+            continue
         ps = sorted(by_site[sid], key=lambda p: (p.start, p.end))
         # emergency bulletins keep their own rules; a re-plan's kept part aired under the day
         # rules of its time (`kept_before`), which hold from then on
@@ -253,6 +256,7 @@ def verify_rules(plan: WeekPlan) -> list[tuple[str, str]]:
     return problems
 
 
-def verify(plan: WeekPlan) -> list[str]:
-    """Every broken hard rule of the plan, worded for a planner; empty means the plan is valid."""
-    return [message for _rule, message in verify_rules(plan)]
+def verify(plan: WeekPlan, only: set[str] | None = None) -> list[str]:
+    """Every broken hard rule of the plan (at the sites `only`, if given), worded for a planner;
+    empty means the plan is valid."""
+    return [message for _rule, message in verify_rules(plan, only)]

@@ -29,6 +29,8 @@ from .i18n import daypart
 
 FILE, LIVE, RECORDED = "file", "live", "recorded"
 PAR_ITEM = "tin CCHC"  # what a PAR segment is called in a session title ("6 tin CCHC")
+# a session holding a Circular 39 bulletin says so first: operators scan titles
+BULLETIN_LABELS = {"emergency": "KHẨN CẤP", "priority": "ƯU TIÊN"}
 
 
 def source_time(p: Placement, item: PlanItem) -> datetime:
@@ -138,7 +140,9 @@ class Session:
                 words.append("Tiếp sóng " + ", ".join(dict.fromkeys(e.item.source for e in run)))
             else:
                 words.append(f"Phát lại {run[0].item.source} (ghi lúc {run[0].record_at:%H:%M})")
-        return f"Buổi {self.daypart}: " + " + ".join(words)
+        urgent = [f"{BULLETIN_LABELS[e.item.level]}: {e.item.title}" for e in self.entries
+                  if e.item.level in BULLETIN_LABELS]
+        return " · ".join(urgent + [f"Buổi {self.daypart}: " + " + ".join(words)])
 
 
 def entries(plan: WeekPlan, placements, items: dict | None = None) -> list[Entry]:

@@ -44,7 +44,7 @@ class Replanned:
     changes: tuple[Change, ...]
     solved: tuple[str, ...]  # unit ids solved again
     changed_sites: frozenset[str]  # sites whose schedule may differ (their exports are rewritten)
-    kept: int  # units left exactly as they were
+    kept: int  # units of the plan left exactly as they were
     infeasible: dict[str, list[str]] = field(default_factory=dict)  # unit -> conflicts (kept as before)
     stats: dict = field(default_factory=dict)
 
@@ -136,11 +136,12 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
                 sites=tuple(s for s in partial.sites if s.id not in moved) + again.sites,
                 placements=tuple(p for p in partial.placements if p.site_id not in moved) + again.placements)
     plan, infeasible = _merge(old, dataset, partial, by_site, kept, inserted, settings)
-    broken = verify(plan)
+    # the other sites are as in `old`, verified when it was read (`read_checked_plan`)
+    broken = verify(plan, {s.id for u in touched for s in u.sites})
     if broken:
         raise BugError("the re-planned week breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
     return Replanned(plan, changes(old, plan, cutoff), tuple(u.id for u in touched),
-                     frozenset(s.id for u in touched for s in u.sites), len(units) - len(touched), infeasible, stats)
+                     frozenset(s.id for u in touched for s in u.sites), len(old.units) - len(touched), infeasible, stats)
 
 
 def _unchanged(old: WeekPlan, before, dataset: Dataset, unit: Unit) -> bool:
