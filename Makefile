@@ -38,6 +38,7 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_load.py --rows 100000
 	$(BIN)/python benchmarks/bench_plan.py --data $(DATA) --week $(WEEK) --runs 3
+	$(BIN)/python benchmarks/bench_replan.py --data $(DATA) --week $(WEEK) --runs 3
 
 # synthetic nations of 1,000 / 5,000 / 10,500 sites, all units distinct and duplicated as in a
 # province; long (the 10,500 distinct run alone takes most of an hour on 2 cores)

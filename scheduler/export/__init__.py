@@ -12,7 +12,10 @@ a full disk or a kill at any moment therefore leaves the previous outputs byte f
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,54 +134,101 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions",
     infos = audio.probe_many(wanted)
     _check_audio_unchanged(plan, infos)
 
-    files: dict[Path, bytes] = {}
-    events = cancelled = 0
     by_site: dict[str, list] = {}
     for p in plan.placements:
         by_site.setdefault(p.site_id, []).append(p)
-    # Each VEVENT is built once (SEQUENCE from the site's previous calendar) and shared by the
-    # site and district calendars, so both always agree and the district costs no rebuild.
-    # Events of a previous calendar that are no longer planned are kept as STATUS:CANCELLED.
-    district_events: dict[str, dict] = {}
-    district_gone: dict[str, dict] = {}
-    districts = None if only is None else {s.district_id for s in plan.sites if s.id in only}
+    districts: dict[str, list] = {}
     for site in sorted(plan.sites, key=lambda s: s.id):
-        if districts is not None and site.district_id not in districts:
-            continue
+        districts.setdefault(site.district_id, []).append(site)
+    if only is not None:
+        districts = {d: sites for d, sites in districts.items() if any(s.id in only for s in sites)}
+    files: dict[Path, bytes] = {}
+    events = cancelled = calendars = manifests = 0
+    for part in _map(_district_files, (plan, out, detail, only, infos),
+                     [(sites, [by_site.get(s.id, []) for s in sites]) for _d, sites in sorted(districts.items())]):
+        files.update(part.files)
+        events, cancelled = events + part.events, cancelled + part.cancelled
+        calendars, manifests = calendars + part.calendars, manifests + part.manifests
+    summary = ExportSummary(calendars=calendars, events=events, manifests=manifests,
+                            audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files),
+                            cancelled=cancelled, detail=detail)
+    return files, summary
+
+
+@dataclass(frozen=True)
+class _Part:
+    files: dict
+    events: int
+    cancelled: int
+    calendars: int
+    manifests: int
+
+
+def _district_files(shared: tuple, job: tuple) -> _Part:
+    """One reporting unit's files: its sites' calendars (those in `only`) and manifests, and its
+    own calendar. Each VEVENT is built once (SEQUENCE from the site's previous calendar) and
+    shared by the site and district calendars, so both always agree; events of a previous
+    calendar that are no longer planned are kept as STATUS:CANCELLED."""
+    plan, out, detail, only, infos = shared
+    sites, placements = job
+    files: dict[Path, bytes] = {}
+    events = cancelled = 0
+    district_events: dict = {}
+    district_gone: dict = {}
+    for site, todo in zip(sites, placements):
         path = site_calendar_path(plan, out, site.id, detail)
         previous = ical.read_previous(path)
-        evs = ical.build_events(plan, by_site.get(site.id, []), previous, detail)
+        evs = ical.build_events(plan, todo, previous, detail)
         gone = ical.cancelled_events(plan, previous, evs)
         if only is None or site.id in only:
             events += len(evs)
             cancelled += len(gone)
             files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone))
-        if is_province(plan, site):
-            continue
-        district_events.setdefault(site.district_id, {}).update(evs)
-        district_gone.setdefault(site.district_id, {}).update(gone)
-    for district_id in sorted(district_events):
-        name = next(unit_title(s) for s in plan.sites if s.district_id == district_id)
-        path = district_calendar_path(plan, out, district_id, detail)
-        evs = district_events[district_id]
-        # the sites' cancellations, plus what only the district file still holds (a site left the plan)
-        gone = ical.cancelled_events(plan, ical.read_previous(path), set(evs) | set(district_gone[district_id]))
-        gone.update(district_gone[district_id])
-        cal = ical.assemble(plan, ical.district_calendar_name(plan, name, detail), evs, gone)
-        files[path] = ical.to_bytes(cal)
+        if not is_province(plan, site):
+            district_events.update(evs)
+            district_gone.update(gone)
     calendars = len(files)
+    if district_events:
+        district_id = sites[0].district_id
+        path = district_calendar_path(plan, out, district_id, detail)
+        # the sites' cancellations, plus what only the district file still holds (a site left the plan)
+        gone = ical.cancelled_events(plan, ical.read_previous(path), set(district_events) | set(district_gone))
+        gone.update(district_gone)
+        cal = ical.assemble(plan, ical.district_calendar_name(plan, unit_title(sites[0]), detail), district_events,
+                            gone)
+        files[path] = ical.to_bytes(cal)
+        calendars += 1
     manifests = 0
-    for site in sorted(plan.sites, key=lambda s: s.id):
+    for site, todo in zip(sites, placements):
         if only is not None and site.id not in only:
             continue
         for day in week_days(plan.week):  # every day, so a day emptied by a re-plan is rewritten
-            todo = [p for p in by_site.get(site.id, []) if p.start.date() == day]
-            files.update(manifest.manifest_files(plan, site.id, day, infos, out, todo))
+            files.update(manifest.manifest_files(plan, site.id, day, infos, out,
+                                                 [p for p in todo if p.start.date() == day]))
             manifests += 1
-    summary = ExportSummary(calendars=calendars, events=events, manifests=manifests,
-                            audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files),
-                            cancelled=cancelled, detail=detail)
-    return files, summary
+    return _Part(files, events, cancelled, calendars, manifests)
+
+
+_SHARED: dict = {}
+
+
+def _run_shared(job):
+    return _SHARED["fn"](_SHARED["shared"], job)
+
+
+def _map(fn, shared: tuple, jobs: list) -> list:
+    """`fn(shared, job)` for each job, in order, on a process pool of this machine's cores when
+    there are several (building and parsing calendars is pure Python, one core each). `shared`
+    (the plan) reaches the workers by fork, not by pickling it for every job."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or os.environ.get("LOA_EXPORT_WORKERS") == "1":
+        return [fn(shared, job) for job in jobs]
+    _SHARED.update(fn=fn, shared=shared)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            return list(pool.map(_run_shared, jobs))
+    finally:
+        _SHARED.clear()
 
 
 def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputRun | None = None,
