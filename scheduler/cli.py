@@ -634,6 +634,12 @@ def bulletin_cmd(plan_file, level, audio, text, voice, title, scope, cutoff, rep
                                bulletin=bulletin)
     if not as_json:
         click.echo(f"bulletin {outcome.bulletin_id} ({level}) added to the dataset")
+        if outcome.waits:
+            late = {sid: m for sid, m in outcome.waits.items() if m > 0}
+            click.echo(f"first airing at --from at {len(outcome.waits) - len(late)} of {len(outcome.waits)} site(s)"
+                       + ("; later where something was on air, a live relay, a blackout or quiet hours came first: "
+                          + ", ".join(f"{sid} +{m} min" for sid, m in sorted(late.items(), key=lambda kv: (-kv[1], kv[0])))
+                          if late else ""))
     _print_replan(outcome, as_json)
 
 
@@ -650,7 +656,8 @@ def _print_replan(outcome, as_json: bool) -> None:
             "changes": [{"site": c.site_id, "change": c.change, "kind": c.kind, "id": c.item_id,
                          "before": c.before.isoformat() if c.before else None,
                          "after": c.after.isoformat() if c.after else None} for c in r.changes],
-            "infeasible": r.infeasible}, ensure_ascii=False, indent=2))
+            "infeasible": r.infeasible, "bulletin": outcome.bulletin_id or None,
+            "emergency_wait_minutes": outcome.waits}, ensure_ascii=False, indent=2))
     else:
         click.echo(f"re-planned {len(r.solved)} unit(s) from the cut-off, kept the other {r.kept} as they were, "
                    f"in {outcome.wall_s:.1f} s")

@@ -171,6 +171,7 @@ class ReplanOutcome:
     wall_s: float
     exported: object = None  # export.ExportSummary, unless --no-export
     bulletin_id: str = ""  # the segment id a bulletin was added as
+    waits: dict = field(default_factory=dict)  # emergency: site id -> minutes its first airing waited after --from
 
 
 def default_out(plan_file: Path) -> Path:
@@ -207,8 +208,13 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
                                     f"the dataset the plan was made from ({old.dataset_name!r})"))
         site_ids = select_sites(dataset, districts, sites)
         extra: dict = {}
+        waits: dict[str, int] = {}
         if bulletin is not None and added is not None:
             site_ids, extra = _bulletin_args(old, dataset, bulletin, added.id, when)
+            # "phát ngay" (Circular 39): say where something on air, a live relay, a blackout or
+            # the quiet hours made the bulletin wait
+            waits = {sid: int((ps[0].start - when).total_seconds() // 60)
+                     for sid, ps in extra.get("inserted", {}).items() if ps}
         recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
         result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded, **extra)
         path = plan_path(out, old.week)
@@ -216,7 +222,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
         # only the changed sites' files: every other one would be written byte for byte as it is
         exported = export_all(result.plan, out, run=run, only=set(result.changed_sites)) if export else None
         run.commit()
-    return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "")
+    return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "", waits)
 
 
 def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: str, when: datetime):

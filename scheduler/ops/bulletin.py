@@ -2,7 +2,7 @@
 
 - **emergency** (khẩn cấp): airs at every site in scope at the first free minute at or after the
   cut-off, outside the windows, session limits and daily cap; it interrupts nothing already on
-  air and no live mandatory relay; it repeats `repeat` times, `every` minutes apart at least.
+  air and no live relay (which cannot move); it repeats `repeat` times, `every` minutes apart at least.
   Quiet hours only where the policy allows (`emergency_in_quiet_hours`), never in a blackout.
 - **priority** (ưu tiên): opens the next session of each site in scope, ahead of its other items;
   the model displaces the lowest-value items if the limits require it.
@@ -71,7 +71,7 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
                          site_ids: set[str] | None = None) -> dict[str, tuple[Placement, ...]]:
     """site id -> the emergency bulletin's airings there: each at the first free minute at or after
     the cut-off (then `every` minutes after the previous one), where nothing that started before
-    the cut-off is on air and no live mandatory relay airs, out of blackouts and (unless the
+    the cut-off is on air and no live relay of the plan airs (it cannot move: it would be cut), out of blackouts and (unless the
     policy allows) quiet hours, within one day. Every member of a sync group airs the same."""
     items = {(i.kind, i.id): i for i in old.items}
     monday = datetime.combine(old.monday, datetime.min.time())
@@ -89,7 +89,7 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
         busy = set()
         for p in by_site.get(unit.sites[0].id, ()):
             item = items.get((p.kind, p.item_id))
-            fixed = item is not None and p.kind == "relay" and item.mandatory and item.mode == "live"
+            fixed = item is not None and p.kind == "relay" and item.mode == "live"  # cannot move: not cut
             if week_minute(old, p.start) < start or fixed or p.item_id in emergency:
                 busy.update(range(week_minute(old, p.start), week_minute(old, p.end)))
         for b in blackouts_over(dataset, unit.sites, monday, monday + timedelta(days=7)):

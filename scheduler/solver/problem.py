@@ -616,9 +616,10 @@ def _with_audience(problem: UnitProblem, d: int, b: Bin) -> Bin:
 
 
 def _max_sessions(problem: UnitProblem, relays: list[RelaySlot], bins: list[Bin], joined: int | None = None) -> int:
-    """Relays closer than session_gap form one session; a bin packed against a relay joins it;
-    a bin touching no relay may be a session of its own. With `joined`, the minute a kept
-    session ends at: what goes on from it is that session, not a new one."""
+    """Relays closer than session_gap form one session; a bin packed towards a relay less than
+    the gap away joins it (its items lie that close: an emergency bulletin or a closed minute
+    may stand between); any other bin may be a session of its own. With `joined`, the minute a
+    kept session ends at: what goes on from it is that session, not a new one."""
     gap = problem.policy.session_gap_minutes
     runs = 0
     last_end = joined
@@ -626,11 +627,15 @@ def _max_sessions(problem: UnitProblem, relays: list[RelaySlot], bins: list[Bin]
         if last_end is None or r.start - last_end >= gap:
             runs += 1
         last_end = r.start + r.minutes
-    touching = {r.start for r in relays} | {r.start + r.minutes for r in relays} | (
-        {joined} if joined is not None else set())
-    loose = sum(1 for b in bins if not ((b.align == "right" and b.end in touching) or
-                                        (b.align == "left" and b.start in touching)))
-    return runs + loose
+    starts = [r.start for r in relays]
+    ends = [r.start + r.minutes for r in relays] + ([joined] if joined is not None else [])
+
+    def joins(b: Bin) -> bool:  # its items lie closer than the gap to a relay (or the kept session)
+        if b.align == "right":
+            return any(0 <= s - b.end < gap for s in starts)
+        return any(0 <= b.start - e < gap for e in ends)
+
+    return runs + sum(1 for b in bins if not joins(b))
 
 
 @dataclass(frozen=True)
