@@ -120,3 +120,9 @@ def radicale(tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory) -> Path:
+    """A real recording, made once per session: STORM spoken by espeak-ng, encoded to Ogg."""
+    return speak(tmp_path_factory.mktemp("speech") / "bao-so-3.ogg")
