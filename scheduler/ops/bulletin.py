@@ -93,7 +93,8 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
             if week_minute(old, p.start) < start or fixed or p.item_id in emergency:
                 busy.update(range(week_minute(old, p.start), week_minute(old, p.end)))
         for b in blackouts_over(dataset, unit.sites, monday, monday + timedelta(days=7)):
-            busy.update(range(max(0, week_minute(old, b.start)), min(WEEK_MINUTES, week_minute(old, b.end) + 1)))
+            end = -(-int((b.end - monday).total_seconds()) // 60)  # [start, end): the minute it ends at is free
+            busy.update(range(max(0, week_minute(old, b.start)), min(WEEK_MINUTES, end)))
         policies = [site_policy(dataset, s) for s in unit.sites]
         quiet = [q for pol in policies if not pol.emergency_in_quiet_hours for q in pol.quiet_hours]
         times, at = [], start
