@@ -15,7 +15,7 @@ from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
 from .ops.additem import withdraw_segment
-from .ops.bulletin import Bulletin, add_bulletin, emergency_placements, free_until
+from .ops.bulletin import Bulletin, add_bulletin, check_reach, emergency_placements, free_until
 from .ops.replan import Replanned, parse_cutoff, replan_week, week_minute
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
@@ -232,6 +232,7 @@ def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: 
     scope = select_sites(dataset, tuple(x for x in bulletin.scope if x in areas),
                          tuple(x for x in bulletin.scope if x not in areas))
     seg = next(s for s in dataset.segments if s.id == seg_id)
+    check_reach(dataset, seg, scope, {s.id for s in old.sites})
     monday = datetime.combine(old.monday, datetime.min.time())
     end_of_day = min(7 * 1440, (week_minute(old, when) // 1440 + 1) * 1440)
     if bulletin.level == "emergency":

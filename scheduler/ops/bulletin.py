@@ -67,6 +67,30 @@ def add_bulletin(b: Bulletin, data_dir: Path, when: datetime, sunday: datetime) 
                        valid=(when.date(), sunday.date()), level=b.level)
 
 
+def check_reach(dataset: Dataset, seg: Segment, site_ids: set[str] | None, planned: set[str]) -> None:
+    """A bulletin airs at every site of a shared transmitter (a sync group airs one schedule) or
+    at none, and at some site: refuse a scope that reaches part of a group, or no planned site
+    (out of scope, or not in its language), rather than send a bulletin that airs nowhere."""
+    problems, reached = [], 0
+    for unit in build_units(dataset, site_ids):
+        if not all(s.id in planned for s in unit.sites):
+            continue
+        applies = [s.id for s in unit.sites if segment_applies(dataset, s, seg)]
+        others = [s.id for s in unit.sites if s.id not in applies]
+        if applies and others:
+            problems.append(Problem("--scope", None, "scope", ";".join(seg.scope), (
+                f"every site of a shared transmitter or none: {', '.join(applies)} share(s) sync group "
+                f"{unit.sites[0].sync_group} with {', '.join(others)}, which the bulletin does not reach (scope "
+                f"or language {seg.language!r}); add {' '.join('--scope ' + o for o in others)}")))
+        reached += not others
+    if not problems and not reached:
+        problems.append(Problem("--scope", None, "scope", ";".join(seg.scope),
+                                f"an area, group or site with a planned station broadcasting in "
+                                f"{seg.language!r} (the bulletin would air nowhere)"))
+    if problems:
+        raise DataError(problems)
+
+
 def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: datetime, repeat: int, every: int,
                          site_ids: set[str] | None = None) -> dict[str, tuple[Placement, ...]]:
     """site id -> the emergency bulletin's airings there: each at the first free minute at or after
