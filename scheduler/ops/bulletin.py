@@ -4,8 +4,9 @@
   cut-off, outside the windows, session limits and daily cap; it interrupts nothing already on
   air and no live mandatory relay; it repeats `repeat` times, `every` minutes apart at least.
   Quiet hours only where the policy allows (`emergency_in_quiet_hours`), never in a blackout.
-- **priority** (ưu tiên): opens the next session of each site in scope, ahead of its other items;
-  the model displaces the lowest-value items if the limits require it.
+- **priority** (ưu tiên): opens the next session of each site in scope that has room for it (a
+  live relay filling its session is passed over), ahead of its other items; the model displaces
+  the lowest-value items if the limits require it.
 - **normal** (thông thường): a new item planned as any other, from the cut-off on.
 
 In every case the bulletin is added to the dataset (`add_segment`, with its level) and the week
