@@ -611,8 +611,8 @@ def bulletin_cmd(plan_file, level, audio, text, voice, title, scope, cutoff, rep
       outside windows, session limits and the daily cap; it interrupts nothing on air and no
       live mandatory relay; repeated --repeat times, --every minutes apart; quiet hours only
       if policy.emergency_in_quiet_hours = true.
-    priority (ưu tiên): opens the next session of each site, ahead of the other items; items
-      the limits no longer allow are moved or dropped, and listed.
+    priority (ưu tiên): opens the next session of each site that has room for it, ahead of the
+      other items; items the limits no longer allow are moved or dropped, and listed.
     normal (thông thường): a new item planned from --from on, like `add-item` + `replan`.
 
     The bulletin is added to the dataset's segments.csv with its level, the past is kept, and

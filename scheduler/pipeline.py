@@ -14,7 +14,8 @@ from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
-from .ops.bulletin import Bulletin, add_bulletin, emergency_placements, free_until
+from .ops.additem import withdraw_segment
+from .ops.bulletin import Bulletin, add_bulletin, check_reach, emergency_placements, free_until
 from .ops.replan import Replanned, parse_cutoff, replan_week, week_minute
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
@@ -202,26 +203,32 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
         if bulletin is not None:
             monday = datetime.combine(old.monday, datetime.min.time())
             added = add_bulletin(bulletin, root, when, monday + timedelta(days=6))
-        dataset = prepare_dataset(root, policy_file, settings)
-        if dataset.name != old.dataset_name:
-            raise DataError(Problem("--data", None, "name", dataset.name,
-                                    f"the dataset the plan was made from ({old.dataset_name!r})"))
-        site_ids = select_sites(dataset, districts, sites)
-        extra: dict = {}
-        waits: dict[str, int] = {}
-        if bulletin is not None and added is not None:
-            site_ids, extra = _bulletin_args(old, dataset, bulletin, added.id, when)
-            # "phát ngay" (Circular 39): say where something on air, a live relay, a blackout or
-            # the quiet hours made the bulletin wait
-            waits = {sid: int((ps[0].start - when).total_seconds() // 60)
-                     for sid, ps in extra.get("inserted", {}).items() if ps}
-        recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
-        result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded, **extra)
-        path = plan_path(out, old.week)
-        run.write_chunks(path, plan_chunks(result.plan, path))
-        # only the changed sites' files: every other one would be written byte for byte as it is
-        exported = export_all(result.plan, out, run=run, only=set(result.changed_sites)) if export else None
-        run.commit()
+        try:
+            dataset = prepare_dataset(root, policy_file, settings)
+            if dataset.name != old.dataset_name:
+                raise DataError(Problem("--data", None, "name", dataset.name,
+                                        f"the dataset the plan was made from ({old.dataset_name!r})"))
+            site_ids = select_sites(dataset, districts, sites)
+            extra: dict = {}
+            waits: dict[str, int] = {}
+            if bulletin is not None and added is not None:
+                site_ids, extra = _bulletin_args(old, dataset, bulletin, added.id, when)
+                # "phát ngay" (Circular 39): say where something on air, a live relay, a blackout
+                # or the quiet hours made the bulletin wait
+                waits = {sid: int((ps[0].start - when).total_seconds() // 60)
+                         for sid, ps in extra.get("inserted", {}).items() if ps}
+            recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
+            result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded,
+                                 **extra)
+            path = plan_path(out, old.week)
+            run.write_chunks(path, plan_chunks(result.plan, path))
+            # only the changed sites' files: every other one would be written byte for byte as it is
+            exported = export_all(result.plan, out, run=run, only=set(result.changed_sites)) if export else None
+            run.commit()
+        except BaseException:
+            if added is not None:  # a bulletin that is not sent is not left in the dataset either
+                withdraw_segment(root, added)
+            raise
     return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "", waits)
 
 
@@ -231,6 +238,7 @@ def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: 
     scope = select_sites(dataset, tuple(x for x in bulletin.scope if x in areas),
                          tuple(x for x in bulletin.scope if x not in areas))
     seg = next(s for s in dataset.segments if s.id == seg_id)
+    check_reach(dataset, seg, scope, {s.id for s in old.sites})
     monday = datetime.combine(old.monday, datetime.min.time())
     end_of_day = min(7 * 1440, (week_minute(old, when) // 1440 + 1) * 1440)
     if bulletin.level == "emergency":

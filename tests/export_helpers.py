@@ -16,6 +16,8 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import icalendar
+
 from scheduler.domain import Placement, PlanItem, PlanSite, SiteRules, WeekPlan, Window, week_days
 from scheduler.planfile import read_plan, write_plan
 
@@ -158,3 +160,17 @@ def decoded_duration(path: Path) -> float:
     pcm = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
                           "-ar", "8000", "-"], check=True, capture_output=True, timeout=30).stdout
     return len(pcm) / 2 / 8000
+
+
+def one_event_calendars(cal: icalendar.Calendar) -> list[str]:
+    """One VCALENDAR per VEVENT (with the VTIMEZONE), as a CalDAV PUT needs."""
+    out = []
+    for ev in cal.walk("VEVENT"):
+        one = icalendar.Calendar()
+        for prop in ("PRODID", "VERSION", "CALSCALE"):
+            one.add(prop, cal[prop])
+        for tz in cal.walk("VTIMEZONE"):
+            one.add_component(tz)
+        one.add_component(ev)
+        out.append(one.to_ical().decode("utf-8"))
+    return out

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, TINY
+from conftest import REPO, TINY, snapshot, speak
 from scheduler.cli import main
 from scheduler.dataset import load_dataset
 from scheduler.io.schema import SLUG_MAX, slugify
@@ -29,24 +29,6 @@ from scheduler.ops.additem import add_segment
 
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("espeak-ng", "sox", "ffmpeg")),
                                 reason="needs espeak-ng, sox and ffmpeg")
-
-STORM = "Cơn bão số ba đang tiến vào đất liền. Bà con chú ý chằng chống nhà cửa, không ra đồng."
-
-
-def speak(path: Path, text: str = STORM) -> Path:
-    """`text` spoken by espeak-ng, encoded by ffmpeg to the format of `path`'s extension."""
-    wav = path.with_suffix(".speech.wav")
-    subprocess.run(["espeak-ng", "-v", "vi", "-w", str(wav), text], check=True, timeout=60)
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), str(path)], check=True, timeout=60)
-    wav.unlink()
-    return path
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under the dataset folder (hidden temp files included) with its bytes; the lock
-    file, empty and never an output, aside."""
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".loa.lock"}
 
 
 def add(data: Path, *args) -> tuple[int, str]:

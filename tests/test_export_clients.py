@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,11 +13,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from export_helpers import DISTRICT, WEEK, build_plan, export_week
+from conftest import PASSWORD, USER
+from export_helpers import DISTRICT, WEEK, build_plan, export_week, one_event_calendars
 from scheduler.export import export_all
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-USER, PASSWORD = "canbo", "mat-khau-thu"
 
 
 @pytest.fixture(scope="module")
@@ -28,69 +25,6 @@ def exported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clients")
     plan, _, _, out = export_week(tmp)
     return plan, out, tmp
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory):
-    """A real Radicale on 127.0.0.1 (random port, temp storage, plain htpasswd user); stopped by PID."""
-    root = tmp_path_factory.mktemp("radicale")
-    (root / "users").write_text(f"{USER}:{PASSWORD}\n")
-    port = _free_port()
-    config = root / "config"
-    config.write_text(
-        "[server]\n"
-        f"hosts = 127.0.0.1:{port}\n"
-        "[auth]\n"
-        "type = htpasswd\n"
-        f"htpasswd_filename = {root / 'users'}\n"
-        "htpasswd_encryption = plain\n"
-        "[storage]\n"
-        f"filesystem_folder = {root / 'collections'}\n"
-        "[logging]\n"
-        "level = warning\n"
-    )
-    log = open(root / "radicale.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("Radicale did not start:\n" + (root / "radicale.log").read_text())
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _one_event_calendars(cal: icalendar.Calendar) -> list[str]:
-    """One VCALENDAR per VEVENT (with the VTIMEZONE), as a CalDAV PUT needs."""
-    out = []
-    for ev in cal.walk("VEVENT"):
-        one = icalendar.Calendar()
-        for prop in ("PRODID", "VERSION", "CALSCALE"):
-            one.add(prop, cal[prop])
-        for tz in cal.walk("VTIMEZONE"):
-            one.add_component(tz)
-        one.add_component(ev)
-        out.append(one.to_ical().decode("utf-8"))
-    return out
 
 
 WED_MORNING = {
@@ -125,7 +59,7 @@ def test_radicale_serves_back_every_event_of_a_site_calendar(exported, radicale,
     client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, enable_rfc6764=False, timeout=30)
     principal = client.principal()
     remote = principal.make_calendar(name=str(cal["X-WR-CALNAME"]), cal_id=f"ia-ka-{detail}")
-    for ics in _one_event_calendars(cal):
+    for ics in one_event_calendars(cal):
         remote.add_event(ics)
 
     monday = datetime(2024, 3, 4, tzinfo=TZ)
@@ -168,13 +102,13 @@ def test_radicale_marks_a_dropped_event_cancelled_after_a_re_upload(radicale, tm
     client = caldav.DAVClient(url=radicale, username=USER, password=PASSWORD, enable_rfc6764=False, timeout=30)
     first = icalendar.Calendar.from_ical(path.read_bytes())
     remote = client.principal().make_calendar(name=str(first["X-WR-CALNAME"]), cal_id=f"ia-ka-cancel-{detail}")
-    for ics in _one_event_calendars(first):
+    for ics in one_event_calendars(first):
         remote.add_event(ics, increase_seqno=False)  # caldav 3.x would otherwise bump SEQUENCE on every save
 
     dropped = next(p for p in plan.placements if p.site_id == "ia-ka" and p.item_id == item_id
                    and p.start.date().isoformat() == "2024-03-05")
     export_all(dataclasses.replace(plan, placements=tuple(p for p in plan.placements if p != dropped)), out, detail)
-    for ics in _one_event_calendars(icalendar.Calendar.from_ical(path.read_bytes())):
+    for ics in one_event_calendars(icalendar.Calendar.from_ical(path.read_bytes())):
         remote.add_event(ics, increase_seqno=False)  # same UID: the server updates the stored event
 
     monday = datetime(2024, 3, 4, tzinfo=TZ)

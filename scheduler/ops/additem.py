@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -88,6 +88,9 @@ class NewSegment:
     line: int  # its line in segments.csv (the header is line 1)
     sites: int  # sites that can air it: a station, in scope, broadcasting in its language
     warnings: tuple[Problem, ...] = ()  # the loader's warnings about the new row
+    # segments.csv before and after the row (`withdraw_segment` puts the first back)
+    csv_before: bytes = field(default=b"", repr=False, compare=False)
+    csv_after: bytes = field(default=b"", repr=False, compare=False)
 
     def plays(self) -> str:
         return f"{self.min_plays}" if self.min_plays == self.max_plays else f"{self.min_plays}..{self.max_plays}"
@@ -382,6 +385,7 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
                 o: dict) -> NewSegment:
     dataset = load_dataset(root)  # the dataset as it is must load: its own errors come first
     shape = _csv_shape(root / "segments.csv")
+    csv_before = shape.raw
     known = {a.id for a in (*dataset.areas, *dataset.groups)} | {s.id for s in dataset.sites}
     problems = [_bad("--scope", s, "an area, group or site id of the dataset (see `loa sites`)")
                 for s in o["scope"] if s not in known]
@@ -429,8 +433,9 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
                     else "a bulletin that is not in the dataset yet: spoken, this text gives the same audio")
             raise DataError(_bad(what, None, f"{same} (sha256 {info.sha256[:12]}…) as segment '{twin.id}' "
                                              f"({twin.audio}, \"{twin.title}\"); nothing was written"))
+        csv_after = _appended(shape, values)
         try:
-            staged.append(stage_chunks(csv_path, (_appended(shape, values),), mode=csv_path.stat().st_mode & 0o777))
+            staged.append(stage_chunks(csv_path, (csv_after,), mode=csv_path.stat().st_mode & 0o777))
         except OSError as exc:
             raise ExportError(f"{root}: cannot write segments.csv ({exc.strerror or exc}); nothing was written") \
                 from None
@@ -458,7 +463,29 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
         language=new.language, priority=new.priority, min_plays=new.min_plays, max_plays=new.max_plays,
         valid_from=new.valid_from, valid_to=new.valid_to, scope=new.scope, min_gap_min=new.min_gap_min,
         source=new.source, synthetic=bulletin is not None, line=line, sites=sites,
-        warnings=tuple(w for w in candidate.warnings if w.file == "segments.csv" and w.line == line))
+        warnings=tuple(w for w in candidate.warnings if w.file == "segments.csv" and w.line == line),
+        csv_before=csv_before, csv_after=csv_after)
+
+
+def withdraw_segment(data_dir: str | Path, new: NewSegment, wait_s: float = LOCK_WAIT_S) -> bool:
+    """Undo `add_segment` of `new` when what it was added for has failed (a bulletin that cannot
+    be sent): segments.csv back as it was, then the audio removed, under the dataset lock. Only
+    if nothing changed segments.csv since; returns whether the segment was withdrawn."""
+    root = Path(data_dir)
+    csv_path = root / "segments.csv"
+    busy = f"{root}: another loa run is changing this dataset; the segment {new.id!r} it was given stays"
+    with folder_lock(root, busy, wait_s):
+        try:
+            if read_regular(csv_path, MAX_DATASET_FILE_BYTES) != new.csv_after:
+                return False
+            os.replace(stage_chunks(csv_path, (new.csv_before,), mode=csv_path.stat().st_mode & 0o777), csv_path)
+        except OSError:
+            return False
+        try:
+            os.unlink(root / new.audio)
+        except FileNotFoundError:
+            pass
+    return True
 
 
 def _free_id(root: Path, dataset: Dataset, wanted: str | None, title: str, ext: str) -> tuple[str, Problem | None]:

@@ -4,8 +4,9 @@
   cut-off, outside the windows, session limits and daily cap; it interrupts nothing already on
   air and no live relay (which cannot move); it repeats `repeat` times, `every` minutes apart at least.
   Quiet hours only where the policy allows (`emergency_in_quiet_hours`), never in a blackout.
-- **priority** (ưu tiên): opens the next session of each site in scope, ahead of its other items;
-  the model displaces the lowest-value items if the limits require it.
+- **priority** (ưu tiên): opens the next session of each site in scope that has room for it (a
+  live relay filling its session is passed over), ahead of its other items; the model displaces
+  the lowest-value items if the limits require it.
 - **normal** (thông thường): a new item planned as any other, from the cut-off on.
 
 In every case the bulletin is added to the dataset (`add_segment`, with its level) and the week
@@ -67,6 +68,30 @@ def add_bulletin(b: Bulletin, data_dir: Path, when: datetime, sunday: datetime) 
                        valid=(when.date(), sunday.date()), level=b.level)
 
 
+def check_reach(dataset: Dataset, seg: Segment, site_ids: set[str] | None, planned: set[str]) -> None:
+    """A bulletin airs at every site of a shared transmitter (a sync group airs one schedule) or
+    at none, and at some site: refuse a scope that reaches part of a group, or no planned site
+    (out of scope, or not in its language), rather than send a bulletin that airs nowhere."""
+    problems, reached = [], 0
+    for unit in build_units(dataset, site_ids):
+        if not all(s.id in planned for s in unit.sites):
+            continue
+        applies = [s.id for s in unit.sites if segment_applies(dataset, s, seg)]
+        others = [s.id for s in unit.sites if s.id not in applies]
+        if applies and others:
+            problems.append(Problem("--scope", None, "scope", ";".join(seg.scope), (
+                f"every site of a shared transmitter or none: {', '.join(applies)} share(s) sync group "
+                f"{unit.sites[0].sync_group} with {', '.join(others)}, which the bulletin does not reach (scope "
+                f"or language {seg.language!r}); add {' '.join('--scope ' + o for o in others)}")))
+        reached += not others
+    if not problems and not reached:
+        problems.append(Problem("--scope", None, "scope", ";".join(seg.scope),
+                                f"an area, group or site with a planned station broadcasting in "
+                                f"{seg.language!r} (the bulletin would air nowhere)"))
+    if problems:
+        raise DataError(problems)
+
+
 def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: datetime, repeat: int, every: int,
                          site_ids: set[str] | None = None) -> dict[str, tuple[Placement, ...]]:
     """site id -> the emergency bulletin's airings there: each at the first free minute at or after
@@ -93,7 +118,8 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
             if week_minute(old, p.start) < start or fixed or p.item_id in emergency:
                 busy.update(range(week_minute(old, p.start), week_minute(old, p.end)))
         for b in blackouts_over(dataset, unit.sites, monday, monday + timedelta(days=7)):
-            busy.update(range(max(0, week_minute(old, b.start)), min(WEEK_MINUTES, week_minute(old, b.end) + 1)))
+            end = -(-int((b.end - monday).total_seconds()) // 60)  # [start, end): the minute it ends at is free
+            busy.update(range(max(0, week_minute(old, b.start)), min(WEEK_MINUTES, end)))
         policies = [site_policy(dataset, s) for s in unit.sites]
         quiet = [q for pol in policies if not pol.emergency_in_quiet_hours for q in pol.quiet_hours]
         times, at = [], start

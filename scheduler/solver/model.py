@@ -57,8 +57,8 @@ class _Builder:
             for o, opt in enumerate(problem.options):
                 if opt.day in days and not opt.blocked_by:
                     for b, bin_ in enumerate(opt.bins):
-                        if seg_id == lead and (b or opt.continues):
-                            continue  # a priority bulletin opens a new session: its first stretch
+                        if seg_id == lead and opt.continues:
+                            continue  # a priority bulletin opens a new session (`add_priority_lead`)
                         first, last = opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - seg.duration_min
                         if seg.duration_min <= bin_.minutes and all(first - k >= gap or k - last >= gap for k in kept):
                             self.fill[(seg_id, o, b)] = self.m.new_bool_var(f"fill:{seg_id}:{o}:{b}")
@@ -230,8 +230,12 @@ def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: ReqKey) -> None:
 
 def add_priority_lead(b: _Builder) -> None:
     """Hard, for a priority bulletin (Circular 39 "ưu tiên"): it airs in the first session that
-    starts after the cut-off, ahead of that session's other items (its first stretch, and first
-    in it: `lay_out`). "No earlier session" is a chain of Booleans over the options in time order."""
+    starts after the cut-off and can take it, ahead of that session's other items (no PAR item in
+    an earlier stretch of it; first in its own: `lay_out`), and no PAR item airs before it in a
+    session that starts after the cut-off. A session it cannot go in (a live relay filling it)
+    does not count, nor does the rest of a session on air at the cut-off; its other plays
+    (--repeat) go wherever the rules allow. "The first such session carries it" is a chain of
+    Booleans over the options in time order."""
     lead = b.p.pinned.lead if b.p.pinned else ""
     if lead not in b.p.segments:
         return
@@ -240,17 +244,30 @@ def add_priority_lead(b: _Builder) -> None:
     order = sorted((o for o, opt in enumerate(b.p.options) if not opt.blocked_by and not opt.continues),
                    key=lambda o: (b.p.options[o].day, b.p.options[o].start, o))
     at: dict[int, list] = defaultdict(list)
-    for (seg_id, o, _bi), var in b.fill.items():
+    fills: dict[int, list] = defaultdict(list)
+    for (seg_id, o, bi), var in b.fill.items():
+        fills[o].append(var)
         if seg_id == lead:
             at[o].append(var)
-    earlier = None  # 1 when some option before this one airs
+            for (other, o2, bj), v in b.fill.items():  # bins are in time order within an option
+                if o2 == o and bj < bi and other != lead:
+                    b.guard(b.m.add(var + v <= 1), key)
+    earlier = None  # 1 when a session before this one could take the bulletin or carries a PAR item
     for o in order:
-        if at[o] and earlier is not None:
-            b.guard(b.m.add(_sum(at[o]) + earlier <= 1), key)
+        if at[o]:  # it can go here: if this is the first such session picked, it does
+            counts = b.pick[o]
+            b.guard(b.m.add(_sum(at[o]) >= b.pick[o] - (earlier if earlier is not None else 0)), key)
+        elif fills[o]:  # it cannot: PAR items only after it has aired
+            counts = b.m.new_bool_var(f"carries:{o}")
+            b.m.add_max_equality(counts, fills[o])
+            b.guard(b.m.add(counts <= (earlier if earlier is not None else 0)), key)
+        else:
+            continue
+        if earlier is None:
+            earlier = counts
+            continue
         z = b.m.new_bool_var(f"earlier:{o}")
-        b.m.add(z >= b.pick[o])
-        if earlier is not None:
-            b.m.add(z >= earlier)
+        b.m.add_max_equality(z, [counts, earlier])
         earlier = z
     leads = [v for o in order for v in at[o]]
     b.guard(b.m.add(_sum(leads) >= 1) if leads else b.m.add_bool_or([]), key)
