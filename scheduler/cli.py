@@ -634,6 +634,11 @@ def bulletin_cmd(plan_file, level, audio, text, voice, title, scope, cutoff, rep
                                bulletin=bulletin)
     if not as_json:
         click.echo(f"bulletin {outcome.bulletin_id} ({level}) added to the dataset")
+        short = {sid: n for sid, n in outcome.aired.items() if n < repeat}
+        if short:
+            click.secho(f"only {min(short.values())} of {repeat} airing(s) fit before the week ends at "
+                        f"{len(short)} site(s) ({', '.join(sorted(short)[:10])}{', …' if len(short) > 10 else ''}): "
+                        "send the rest in the next week's plan", err=True, fg="yellow")
         if outcome.waits:
             late = {sid: m for sid, m in outcome.waits.items() if m > 0}
             click.echo(f"first airing at --from at {len(outcome.waits) - len(late)} of {len(outcome.waits)} site(s)"

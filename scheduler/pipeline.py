@@ -173,6 +173,7 @@ class ReplanOutcome:
     exported: object = None  # export.ExportSummary, unless --no-export
     bulletin_id: str = ""  # the segment id a bulletin was added as
     waits: dict = field(default_factory=dict)  # emergency: site id -> minutes its first airing waited after --from
+    aired: dict = field(default_factory=dict)  # emergency: site id -> airings placed (fewer than asked: the week ended)
 
 
 def default_out(plan_file: Path) -> Path:
@@ -190,7 +191,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
 
     With `bulletin`, it is first added to the dataset (with its Circular 39 level) and placed by
     its level (`ops.bulletin`); the re-plan then covers the sites in its scope."""
-    from .export import export_all, output_folders
+    from .export import details_in, export_all, output_folders
     from .planfile import read_checked_plan
 
     started = time.perf_counter()
@@ -211,25 +212,31 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
             site_ids = select_sites(dataset, districts, sites)
             extra: dict = {}
             waits: dict[str, int] = {}
+            aired: dict[str, int] = {}
             if bulletin is not None and added is not None:
                 site_ids, extra = _bulletin_args(old, dataset, bulletin, added.id, when)
                 # "phát ngay" (Circular 39): say where something on air, a live relay, a blackout
                 # or the quiet hours made the bulletin wait
                 waits = {sid: int((ps[0].start - when).total_seconds() // 60)
                          for sid, ps in extra.get("inserted", {}).items() if ps}
+                aired = {sid: len(ps) for sid, ps in extra.get("inserted", {}).items()}
             recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
             result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded,
                                  **extra)
             path = plan_path(out, old.week)
             run.write_chunks(path, plan_chunks(result.plan, path))
             # only the changed sites' files: every other one would be written byte for byte as it is
-            exported = export_all(result.plan, out, run=run, only=set(result.changed_sites)) if export else None
+            exported = None
+            for detail in details_in(out, old.week) if export else ():
+                done = export_all(result.plan, out, detail, run=run, only=set(result.changed_sites))
+                exported = exported or done  # the sessions calendars' summary (the default level)
             run.commit()
         except BaseException:
             if added is not None:  # a bulletin that is not sent is not left in the dataset either
                 withdraw_segment(root, added)
             raise
-    return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "", waits)
+    return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "", waits,
+                         aired)
 
 
 def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: str, when: datetime):

@@ -25,7 +25,7 @@ from ..fsutil import OutputRun, is_inside
 from . import audio, ical, manifest
 from .levels import is_province, unit_title
 
-__all__ = ["ExportSummary", "bundle_folder", "export_all", "output_folders", "plan_outputs",
+__all__ = ["ExportSummary", "bundle_folder", "details_in", "export_all", "output_folders", "plan_outputs",
            "site_calendar_path", "district_calendar_path"]
 
 
@@ -229,6 +229,14 @@ def _map(fn, shared: tuple, jobs: list) -> list:
             return list(pool.map(_run_shared, jobs))
     finally:
         _SHARED.clear()
+
+
+def details_in(out: Path, week: str) -> tuple[str, ...]:
+    """The calendar levels written for `week` under `out` ('sessions', and 'items' if a
+    `loa export --detail items` wrote some): a re-plan re-exports each, so none goes stale."""
+    folder = Path(out) / "calendars" / week
+    items = folder.is_dir() and any(folder.glob(f"*/{_ics_name('*', 'items')}"))
+    return ("sessions", "items") if items else ("sessions",)
 
 
 def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputRun | None = None,

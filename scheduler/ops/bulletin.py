@@ -97,7 +97,9 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
     """site id -> the emergency bulletin's airings there: each at the first free minute at or after
     the cut-off (then `every` minutes after the previous one), where nothing that started before
     the cut-off is on air and no live relay of the plan airs (it cannot move: it would be cut), out of blackouts and (unless the
-    policy allows) quiet hours, within one day. Every member of a sync group airs the same."""
+    policy allows) quiet hours, within one day. Every member of a sync group airs the same.
+    Repeats the week has no time left for are not aired (the caller says so); a site where not
+    even the first fits is an error."""
     items = {(i.kind, i.id): i for i in old.items}
     monday = datetime.combine(old.monday, datetime.min.time())
     start = week_minute(old, when)
@@ -125,14 +127,15 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
         times, at = [], start
         for _ in range(repeat):
             found = _first_free(busy, quiet, at, seg.duration_min)
-            if found is None:
-                problems.append(Problem("--from", None, "from", f"{when:%Y-%m-%d %H:%M}",
-                                        f"a time early enough for {repeat} airing(s) of {seg.duration_min} min at "
-                                        f"{unit.id} before the week ends (found {len(times)})"))
+            if found is None:  # the week ends first: what fits airs, the rest is the next week's
                 break
             times.append(found)
             busy.update(range(found, found + seg.duration_min))
             at = found + every
+        if not times:
+            problems.append(Problem("--from", None, "from", f"{when:%Y-%m-%d %H:%M}",
+                                    f"a time early enough for an airing of {seg.duration_min} min at {unit.id} "
+                                    "before the week ends"))
         for site in unit.sites:
             out[site.id] = tuple(_placement(monday, dataset, site, seg, m) for m in times)
     if problems:
