@@ -174,6 +174,18 @@ def test_an_emergency_waits_for_the_end_of_a_blackout(week, speech):
         assert [p.start for p in airings(new, site, emergency_id(new))] == [at("2024-03-06 12:00")]
 
 
+def test_repeats_the_week_has_no_room_for_are_reported_and_the_rest_airs(week, speech):
+    """Sent on Sunday at 20:30 to the town (quiet from 21:00), with 3 airings an hour apart: the
+    first airs, the other two have no time left in the week; the operator is told so."""
+    result = week.bulletin("emergency", "2024-03-10 20:30", "--audio", speech, "--title", "Cảnh báo giông lốc",
+                           "--scope", TOWN, "--repeat", 3, "--every", 60)
+    assert result.exit_code == 0, result.output
+    assert f"only 1 of 3 airing(s) fit before the week ends at 1 site(s) ({TOWN})" in result.output
+    new = week.plan()
+    assert verify(new) == []
+    assert [p.start for p in airings(new, TOWN, emergency_id(new))] == [at("2024-03-10 20:30")]
+
+
 def test_an_emergency_goes_over_the_daily_cap(tmp_path, speech):
     data = with_policy(copy_tiny(tmp_path), "[area.chu-se]\ndaily_cap_minutes = 120",
                        "[area.chu-se]\ndaily_cap_minutes = 62")

@@ -230,3 +230,21 @@ def test_changes_are_listed_per_site_with_times(week, speech):
     assert lines[1] == "Thị trấn Chư Sê (chu-se-tt):"
     assert any(line.split()[:3] == ["added", "segment", "lich-tiem-phong"] for line in lines)
     assert any(line.startswith("chu-se: ") and " added, " in line for line in lines)
+
+
+def test_a_replan_rewrites_the_items_calendars_too_when_they_were_exported(tmp_path, speech):
+    """An automation that imports the per-item calendars (`loa export --detail items`) gets the
+    re-plan as well: they are re-exported with the session calendars, never left stale."""
+    week = plan_week(copy_tiny(tmp_path), tmp_path / "out")
+    assert loa("export", "--plan", week.plan_path, "--out", week.out, "--detail", "items").exit_code == 0
+    week.add_item(speech, "--title", "Lịch tiếp công dân", "--topic", 7, "--scope", "chu-se-tt", "--plays", "2..3")
+    result = week.replan("2024-03-05 12:00")
+    assert result.exit_code == 0, result.output
+    site = week.plan().site("chu-se-tt")
+    items = week.calendar(site).with_name(f"{site.id}.items.ics")
+    written = items.read_bytes()
+    full = tmp_path / "full"
+    shutil.copytree(week.out, full)
+    assert loa("export", "--plan", week.plan_path, "--out", full, "--detail", "items").exit_code == 0
+    assert (full / items.relative_to(week.out)).read_bytes() == written
+    assert b"L\xe1\xbb\x8bch ti\xe1\xba\xbfp c\xc3\xb4ng d\xc3\xa2n" in written.replace(b"\r\n ", b"")
