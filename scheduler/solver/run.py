@@ -31,7 +31,7 @@ from ..policy import site_policy
 from ..rules import segment_applies, site_rules
 from .cache import SolutionCache, input_key, problem_digest, unit_inputs
 from .explain import conflicting_requirements, score_breakdown
-from .model import SEED, build_model, solver_for, warm_start
+from .model import SEED, build_model, hint_previous, solver_for, warm_start
 from .problem import Airing, Pinned, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
 WARM_START_SHARE = 0.5  # of a unit's time budget, at most, for finding a first schedule (model.warm_start)
@@ -67,7 +67,8 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
     t0 = time.process_time()
     um = build_model(problem)
     budget = problem.policy.time_budget
-    budget -= warm_start(um, budget * WARM_START_SHARE, GAP_LIMIT)
+    if not hint_previous(um):  # a re-plan starts from the previous schedule, a plan from a warm start
+        budget -= warm_start(um, budget * WARM_START_SHARE, GAP_LIMIT)
     solver = solver_for(budget, gap_limit=GAP_LIMIT)
     t1 = time.process_time()
     status = solver.solve(um.model)
