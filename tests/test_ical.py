@@ -528,3 +528,36 @@ def test_district_calendar_cancels_the_events_of_a_site_left_out_of_the_plan(tmp
     assert {str(e["X-LOA-SITE"]) for e in gone} == {"nghia-hung"}
     assert len(gone) == before.events - summary.events
     assert all(int(e["SEQUENCE"]) == 1 for e in gone)
+
+
+def test_what_is_remembered_of_a_written_calendar_is_what_parsing_it_gives(exported):
+    """A re-export reads the previous calendars from the cache (parsing them was half an
+    export's time): what `remember` kept at writing must equal what parsing the file yields,
+    or SEQUENCE numbers would drift."""
+    from scheduler.export import ical
+
+    _plan, _plan_path, out, _summaries = exported
+    calendars = sorted(out.rglob("*.ics"))
+    assert calendars
+    for path in calendars:
+        data = path.read_bytes()
+        kept = ical._remembered(data)
+        assert kept is not None, path
+        assert kept == ical.previous_events(icalendar.Calendar.from_ical(data)), path
+
+
+def test_a_reexport_from_the_cache_writes_what_one_without_it_writes(tmp_path, monkeypatch):
+    """Moving an item and exporting again gives the same bytes whether the previous calendars
+    come from the cache or are parsed (LOA_CACHE_DIR=off)."""
+    import shutil
+
+    plan, _data, _plan_path = build_plan(tmp_path)
+    out = tmp_path / "out"
+    export_all(plan, out)
+    moved = move_placement(plan, "ia-ka", "khai-sinh-jrai", day_index=1, minutes=3)
+    shutil.copytree(out, tmp_path / "nocache")
+    export_all(moved, out)
+    monkeypatch.setenv("LOA_CACHE_DIR", "off")
+    export_all(moved, tmp_path / "nocache")
+    for path in sorted((out / "calendars").rglob("*.ics")):
+        assert path.read_bytes() == (tmp_path / "nocache" / path.relative_to(out)).read_bytes(), path

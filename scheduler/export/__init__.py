@@ -184,6 +184,7 @@ def _district_files(shared: tuple, job: tuple) -> _Part:
             events += len(evs)
             cancelled += len(gone)
             files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone))
+            ical.remember(files[path], evs, gone)
         if not is_province(plan, site):
             district_events.update(evs)
             district_gone.update(gone)
@@ -197,6 +198,7 @@ def _district_files(shared: tuple, job: tuple) -> _Part:
         cal = ical.assemble(plan, ical.district_calendar_name(plan, unit_title(sites[0]), detail), district_events,
                             gone)
         files[path] = ical.to_bytes(cal)
+        ical.remember(files[path], district_events, gone)
         calendars += 1
     manifests = 0
     for site, todo in zip(sites, placements):

@@ -27,6 +27,7 @@ Descriptions hold what an operator reads; machine keys live in X-LOA-* propertie
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -37,6 +38,7 @@ import icalendar
 
 from ..domain import TIMEZONE, Placement, PlanSite, WeekPlan, week_days
 from ..errors import ExportError
+from ..fsutil import cache_root, write_text_atomic
 from . import sessions as sess
 from .i18n import language_name, topic_code, topic_name, week_title
 from .levels import unit_title
@@ -240,7 +242,7 @@ def build_events(plan: WeekPlan, placements, previous: icalendar.Calendar | None
     for uid, (_, ev) in events.items():
         if uid in old:
             seq, fingerprint = old[uid]
-            ev["sequence"] = icalendar.vInt(seq if fingerprint == _fingerprint(ev) else seq + 1)
+            ev["sequence"] = icalendar.vInt(seq if fingerprint == _fp_key(_fingerprint(ev)) else seq + 1)
     return events
 
 
@@ -300,16 +302,74 @@ def _fingerprint(ev) -> tuple:
     return (val("dtstart"), val("dtend"), val("summary"), val("description"), val("status"))
 
 
-def previous_events(previous: icalendar.Calendar | None) -> dict[str, tuple[int, tuple]]:
-    """UID -> (SEQUENCE, (DTSTART, DTEND, SUMMARY, DESCRIPTION, STATUS)) of a previously exported calendar."""
+def _fp_key(fingerprint: tuple) -> list:
+    """A fingerprint as JSON can hold it (dates and times in ISO form), so it can be cached."""
+    return [v.isoformat() if isinstance(v, (date, datetime)) else v for v in fingerprint]
+
+
+def previous_events(previous) -> dict[str, tuple[int, list]]:
+    """UID -> (SEQUENCE, key of (DTSTART, DTEND, SUMMARY, DESCRIPTION, STATUS)) of a previously
+    exported calendar (a `Previous` as `read_previous` gives it, or a parsed calendar)."""
     if previous is None:
         return {}
+    if isinstance(previous, Previous):
+        return previous.events
     out = {}
     for ev in previous.walk("VEVENT"):
         uid = str(ev.get("uid", ""))
         if uid:
-            out[uid] = (int(ev.get("sequence", 0)), _fingerprint(ev))
+            out[uid] = (int(ev.get("sequence", 0)), _fp_key(_fingerprint(ev)))
     return out
+
+
+class Previous:
+    """A calendar exported before, as a re-export needs it: each UID's SEQUENCE and fingerprint,
+    and the parsed calendar only when some of its events are no longer planned (to cancel them).
+
+    Parsing a calendar is most of an export's time, so what it yields is kept in the cache folder
+    under the sha256 of the file's bytes (`remember` stores it for each calendar written): an
+    unchanged file is never parsed twice, and a changed one is simply a miss."""
+
+    def __init__(self, path: Path, events: dict[str, tuple[int, list]], calendar: icalendar.Calendar | None = None):
+        self.path = path
+        self.events = events
+        self._calendar = calendar
+
+    def calendar(self) -> icalendar.Calendar:
+        if self._calendar is None:
+            self._calendar = _parse_previous(self.path, self.path.read_bytes())
+        return self._calendar
+
+
+def _index_path(data: bytes) -> Path | None:
+    root = cache_root()
+    if root is None:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return root / "calendars" / digest[:2] / f"{digest}.json"
+
+
+def remember(data: bytes, events: dict, cancelled: dict) -> None:
+    """Keep what `read_previous` will need of the calendar `data` just built from `events` and
+    `cancelled` (a cache only: never fail an export because it cannot be written)."""
+    path = _index_path(data)
+    if path is None:
+        return
+    index = {uid: [int(ev.get("sequence", 0)), _fp_key(_fingerprint(ev))]
+             for uid, ev in [*((u, e) for u, (_k, e) in events.items()), *cancelled.items()]}
+    try:
+        write_text_atomic(path, json.dumps(index, ensure_ascii=False, sort_keys=True))
+    except OSError:
+        pass
+
+
+def _remembered(data: bytes) -> dict[str, tuple[int, list]] | None:
+    path = _index_path(data)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        return {str(uid): (int(seq), list(fp)) for uid, (seq, fp) in raw.items()} if isinstance(raw, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None  # a missing or malformed entry is a miss
 
 
 def _in_week(plan: WeekPlan, ev) -> bool:
@@ -332,6 +392,10 @@ def cancelled_events(plan: WeekPlan, previous: icalendar.Calendar | None, active
     if previous is None:
         return {}
     active = set(active_uids)
+    if isinstance(previous, Previous):
+        if set(previous.events) <= active:
+            return {}  # nothing to cancel: no need to parse it
+        previous = previous.calendar()
     stamp = dtstamp(plan)
     out: dict[str, icalendar.Event] = {}
     for old in previous.walk("VEVENT"):
@@ -364,13 +428,22 @@ def cancelled_events(plan: WeekPlan, previous: icalendar.Calendar | None, active
     return out
 
 
-def read_previous(path: Path) -> icalendar.Calendar | None:
+def read_previous(path: Path) -> Previous | None:
     """The calendar previously exported at `path`, or None; an unreadable one is an error."""
     path = Path(path)
     if not path.exists():
         return None
+    data = path.read_bytes()
+    known = _remembered(data)
+    if known is not None:
+        return Previous(path, known)
+    cal = _parse_previous(path, data)
+    return Previous(path, previous_events(cal), cal)
+
+
+def _parse_previous(path: Path, data: bytes) -> icalendar.Calendar:
     try:
-        cal = icalendar.Calendar.from_ical(path.read_bytes())
+        cal = icalendar.Calendar.from_ical(data)
         previous_events(cal)  # reads every value: "broken" properties raise here
         return cal
     except Exception as exc:  # icalendar raises ValueError and friends
