@@ -245,12 +245,15 @@ def add_priority_lead(b: _Builder) -> None:
                    key=lambda o: (b.p.options[o].day, b.p.options[o].start, o))
     at: dict[int, list] = defaultdict(list)
     fills: dict[int, list] = defaultdict(list)
+    in_option: dict[int, list] = defaultdict(list)  # o -> (bin, segment, var)
     for (seg_id, o, bi), var in b.fill.items():
         fills[o].append(var)
+        in_option[o].append((bi, seg_id, var))
+    for (seg_id, o, bi), var in b.fill.items():
         if seg_id == lead:
             at[o].append(var)
-            for (other, o2, bj), v in b.fill.items():  # bins are in time order within an option
-                if o2 == o and bj < bi and other != lead:
+            for bj, other, v in in_option[o]:  # bins are in time order within an option
+                if bj < bi and other != lead:
                     b.guard(b.m.add(var + v <= 1), key)
     earlier = None  # 1 when a session before this one could take the bulletin or carries a PAR item
     for o in order:
