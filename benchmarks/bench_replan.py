@@ -4,7 +4,7 @@ bundled province, as a district centre runs them mid-week, next to the full plan
 The province is planned once (into a scratch folder, as `loa plan` would); then each scenario
 starts again from that plan and a fresh copy of the dataset, with an empty solution cache (a
 cold re-plan: nothing is reused but what the plan itself keeps; the audio probes of the dataset's
-files are kept, as on the centre's machine), `--runs` times; the median is reported. Every run is checked: the plan still holds every site, and nothing before `--from`
+files and the index of the calendars written are kept, as on the centre's machine), `--runs` times; the median is reported. Every run is checked: the plan still holds every site, and nothing before `--from`
 changed. Prints a Markdown table.
 """
 from __future__ import annotations
@@ -104,10 +104,13 @@ def main() -> None:
                 # the copied plan names its dataset relative to itself: point it at the copy
                 fill = {"{data}": str(work / "data"), "{plan}": str(plan), "{audio}": str(audio),
                         "{text}": str(text), "{province}": province}
-                # a district centre's machine keeps its audio probes; the solved units are dropped
+                # a district centre's machine keeps its audio probes and what it knows of the
+                # calendars it wrote; the solved units are dropped
                 (work / "cache").mkdir()
                 if (tmp / "plan-cache" / "audio.json").exists():
                     shutil.copy(tmp / "plan-cache" / "audio.json", work / "cache" / "audio.json")
+                if (tmp / "plan-cache" / "calendars").is_dir():
+                    shutil.copytree(tmp / "plan-cache" / "calendars", work / "cache" / "calendars")
                 run_env = dict(os.environ, LOA_CACHE_DIR=str(work / "cache"))
                 for i, command in enumerate(commands):
                     argv = [fill.get(a, a) for a in command]
@@ -122,7 +125,8 @@ def main() -> None:
     print(f"## Re-planning a week under way ({args.week}, {len(old.sites)} sites)\n")
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end. Each command as a user runs it "
-          f"(`loa …` in a new process, exports included), empty solution cache, median of {args.runs}.\n")
+          f"(`loa …` in a new process, exports included), empty solution cache (audio probes and the index "
+          f"of the calendars written kept), median of {args.runs}.\n")
     print("| command | median wall (s) | runs (s) |")
     print("|---|---:|---|")
     print(f"| full plan of the province, cold (`loa plan`, for comparison) | {full:.1f} | 1 run |")
