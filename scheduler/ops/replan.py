@@ -90,8 +90,8 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
     outside the session and cap rules (emergency bulletins, which every re-plan keeps). `lead`
     is a priority bulletin that must open each re-planned site's next session.
 
-    With `free_until`, a unit that cannot be re-planned within that span is re-planned again to
-    the end of the week (its displaced items may need another day)."""
+    With `free_until`, a unit that cannot be re-planned within that span is re-planned again with
+    one more day, and so on to the end of the week (its displaced items may need another day)."""
     inserted = inserted or {}
     start = week_minute(old, cutoff)
     monday = datetime.combine(old.monday, datetime.min.time())
@@ -125,16 +125,19 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
     partial = None
     if touched:
         partial = _solve(old, dataset, touched, pins, freezes, workers, cache, settings, stats, progress)
+        until = free_until
         stuck = {u.unit_id for u in partial.units if not SolveStatus(u.status).planned}
-        if stuck and free_until is not None:  # a day was too short: give those units the rest of the week
+        while stuck and until is not None and until < WEEK_MINUTES:  # the span was too short for them:
+            until = min(WEEK_MINUTES, until + DAY)  # one more day, as far as the week's end
             wider = [u for u in touched if u.id in stuck]
-            pins |= {u.id: pin(u, WEEK_MINUTES) for u in wider}
+            pins |= {u.id: pin(u, until) for u in wider}
             again = _solve(old, dataset, wider, pins, freezes, workers, cache, settings, {}, None)
             moved = {s.id for u in wider for s in u.sites}
             partial = replace(
                 partial, units=tuple(u for u in partial.units if u.unit_id not in stuck) + again.units,
                 sites=tuple(s for s in partial.sites if s.id not in moved) + again.sites,
                 placements=tuple(p for p in partial.placements if p.site_id not in moved) + again.placements)
+            stuck = {u.unit_id for u in again.units if not SolveStatus(u.status).planned}
     plan, infeasible = _merge(old, dataset, partial, by_site, kept, inserted, settings)
     # the other sites are as in `old`, verified when it was read (`read_checked_plan`)
     broken = verify(plan, {s.id for u in touched for s in u.sites})
