@@ -99,6 +99,19 @@ def publish_new(tmp: Path, path: Path) -> None:
     _fsync_dir(Path(path).parent)
 
 
+def _holds(path: Path, data: bytes) -> bool:
+    """The regular file at `path` has exactly `data` (a re-export leaves most files as they were:
+    comparing is much cheaper than writing and syncing them again)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
 def _unlink(path: Path) -> None:
     try:
         os.unlink(path)
@@ -504,8 +517,11 @@ class OutputRun:
                 raise ExportError(f"{folder}: cannot create folder ({_why(exc)}); nothing was written") from None
 
         def write(item: tuple[Path, bytes]) -> None:
+            path, data = item
             try:
-                write_bytes_atomic(*item)
+                if _holds(path, data):
+                    return  # the clone of the live file already has these bytes
+                write_bytes_atomic(path, data)
             except OSError as exc:
                 raise ExportError(f"{item[0]}: cannot write ({_why(exc)}); nothing was written") from None
 
