@@ -82,6 +82,8 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
                 cache: SolutionCache | None = None, settings: tuple[tuple[str, str], ...] = (),
                 progress=None) -> Replanned:
     """Re-plan `old` from `cutoff` with `dataset` (which may have gained items or changed rules).
+    `old` is a checked plan (`planfile.read_checked_plan`): the sites a re-plan leaves alone are
+    not verified again.
 
     `site_ids` limits the re-plan to some sites (a district); the others keep their schedule.
     `free_until` (a week minute at a midnight) also keeps everything from then on, so a bulletin
