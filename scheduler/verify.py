@@ -8,11 +8,12 @@ plan file can be checked again anywhere, without the dataset.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from .domain import Placement, PlanItem, PlanSite, SiteRules, SolveStatus, WeekPlan, week_days
-from .rules import (dark, in_quiet_hours, relay_matches, segment_min_gap, session_minutes, split_sessions, valid_days,
-                     window_at)
+from .rules import (DAY, dark, in_quiet_hours, relay_matches, segment_min_gap, session_minutes, split_sessions,
+                    valid_days, window_at)
 
 
 def _minute(dt: datetime) -> int:
@@ -29,17 +30,22 @@ def check_windows(rules: SiteRules, placements: list[Placement]) -> list[str]:
         if p.end.date() != p.start.date() and p.end != datetime.combine(p.start.date() + timedelta(days=1), datetime.min.time()):
             out.append(f"{label}: runs past midnight")
         first = _minute(p.start)
-        for m in range(first, first + p.minutes):
-            if window_at(rules.windows, m) is None:
-                out.append(f"{label}: outside every broadcast window")
-                break
-            if in_quiet_hours(rules.quiet_hours, m):
-                out.append(f"{label}: in quiet hours")
-                break
+        closed = _closed_minutes(rules.windows, rules.quiet_hours)[first:first + p.minutes]
+        if closed.strip(b"\0"):
+            why = next(c for c in closed if c)
+            out.append(f"{label}: outside every broadcast window" if why == 1 else f"{label}: in quiet hours")
         blackout = dark(rules.blackouts, p.start, p.end)
         if blackout is not None:
             out.append(f"{label}: during blackout \"{blackout.title}\"")
     return out
+
+
+@lru_cache(maxsize=64)
+def _closed_minutes(windows: tuple, quiet_hours: tuple) -> bytes:
+    """Per minute of the day: 0 open, 1 outside every window, 2 in quiet hours (the rules'
+    definitions, worked out once per set of rules rather than per placement and minute)."""
+    return bytes(1 if window_at(windows, m) is None else 2 if in_quiet_hours(quiet_hours, m) else 0
+                 for m in range(2 * DAY))  # a placement past midnight reads on
 
 
 def check_no_overlap(placements: list[Placement]) -> list[str]:
@@ -94,9 +100,9 @@ def check_relay_minimums(rules: SiteRules, items: dict[tuple[str, str], PlanItem
 
 
 def check_weekly_plays(rules: SiteRules, items: dict[tuple[str, str], PlanItem], days: tuple[date, ...],
-                       placements: list[Placement], recent: list[Placement] | None = None) -> list[str]:
+                       placements: list[Placement]) -> list[str]:
     """Each segment that applies airs min..max times, once a day at most, min_gap apart, when valid
-    (validity is checked on the `recent` placements: a re-plan's kept ones aired when they could)."""
+    (validity from `rules.kept_before` on: a re-plan's kept placements aired when they could)."""
     out = []
     required = dict(rules.segments)
     plays: dict[str, list[Placement]] = defaultdict(list)
@@ -117,8 +123,8 @@ def check_weekly_plays(rules: SiteRules, items: dict[tuple[str, str], PlanItem],
             out.append(f"segment {sid}: {len(ps)} plays, required {need}..{s.max_plays}")
         if len({p.start.date() for p in ps}) != len(ps):
             out.append(f"segment {sid}: more than one play on a day")
-        for p in ps if recent is None else [p for p in ps if p in recent]:
-            if p.start.date() not in valid:
+        for p in ps:
+            if p.start.date() not in valid and (rules.kept_before is None or p.start >= rules.kept_before):
                 out.append(f"segment {sid}: plays on {p.start.date()} outside its validity")
             if p.minutes != s.duration_min:
                 out.append(f"segment {sid}: placed for {p.minutes} min, audio lasts {s.duration_s} s")
@@ -247,7 +253,7 @@ def verify_rules(plan: WeekPlan, only: set[str] | None = None) -> list[tuple[str
         for rule, found in (("windows", check_windows(site.rules, recent)), ("no_overlap", check_no_overlap(ps)),
                             ("mandatory_relays", check_mandatory_relays(site.rules, items, ps)),
                             ("relay_minimums", check_relay_minimums(site.rules, items, ps)),
-                            ("weekly_plays", check_weekly_plays(site.rules, items, days, regular, recent)),
+                            ("weekly_plays", check_weekly_plays(site.rules, items, days, regular)),
                             ("session_limits", check_session_limits(site.rules, from_day)),
                             ("emergency", check_emergency(site.rules, items,
                                                           [p for p in ps if p.item_id in emergency]))):
