@@ -447,7 +447,7 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
     """
     from .export import export_all, output_folders
     from .fsutil import OutputRun
-    from .pipeline import check_week, plan_and_write, prepare_dataset, select_sites
+    from .pipeline import check_week, emergency_bulletins, plan_and_write, prepare_dataset, select_sites
     from .solver.cache import SolutionCache
 
     week = check_week(week)
@@ -459,6 +459,11 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
 
             click.secho(format_warnings(dataset.warnings), err=True, fg="yellow")
         site_ids = select_sites(dataset, districts, sites)
+        urgent = emergency_bulletins(dataset, week)
+        if urgent:
+            click.secho(f"warning: {len(urgent)} emergency bulletin(s) of this week ({', '.join(urgent[:5])}) are "
+                        "aired only by `loa bulletin` and kept by `loa replan`; this plan from scratch does not "
+                        "air them (use `loa replan` to change a week under way)", err=True, fg="yellow")
         recorded = tuple(("set", s) for s in settings) + ((("policy", str(policy_file)),) if policy_file else ())
         with click.progressbar(length=1, label=f"Planning {week}", file=sys.stderr, show_pos=True,
                                item_show_func=lambda unit_id: unit_id or "") as bar:

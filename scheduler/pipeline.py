@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from .checks import check_relay_minimum_keys
 from .dataset import load_dataset
-from .domain import Dataset, Policy, SolveStatus, WeekPlan, week_label, week_monday
+from .domain import Dataset, Policy, SolveStatus, WeekPlan, week_days, week_label, week_monday
 from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
@@ -78,6 +78,14 @@ def select_sites(dataset: Dataset, districts: tuple[str, ...] = (), sites: tuple
     # a sync group is planned whole: add the other members of every chosen site's group
     groups = {s.sync_group for s in dataset.sites if s.id in chosen and s.sync_group}
     return chosen | {s.id for s in dataset.sites if s.sync_group in groups}
+
+
+def emergency_bulletins(dataset: Dataset, week: str) -> list[str]:
+    """Ids of the emergency bulletins valid in `week`: `loa bulletin` airs them and every re-plan
+    keeps them, but a plan of the week from scratch does not place them (the planner never does)."""
+    days = week_days(week)
+    return [g.id for g in dataset.segments if g.level == "emergency"
+            and (g.valid_from is None or g.valid_from <= days[-1]) and (g.valid_to is None or g.valid_to >= days[0])]
 
 
 def plan_path(out: Path, week: str) -> Path:

@@ -26,8 +26,8 @@ from conftest import PASSWORD, TINY, USER, snapshot
 from export_helpers import one_event_calendars
 from scheduler.rules import in_quiet_hours, window_at
 from scheduler.verify import verify
-from week_helpers import (MONDAY, at, by_site, changes, copy_tiny, hhmm, long_speech, minutes, plan_week, sessions,
-                          with_policy)
+from week_helpers import (MONDAY, WEEK, at, by_site, changes, copy_tiny, hhmm, loa, long_speech, minutes, plan_week,
+                          sessions, with_policy)
 
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("espeak-ng", "sox", "ffmpeg")),
                                 reason="needs espeak-ng, sox and ffmpeg")
@@ -415,3 +415,16 @@ def test_radicale_shows_the_changed_sessions_and_cancels_the_dropped_ones(week, 
     assert cancelled and all(later[uid][0] == now[uid][0] + 1 and later[uid][2].date().isoformat() == "2024-03-07"
                              for uid in cancelled)
     assert [uid for uid, ev in later.items() if ev[1] != "CANCELLED" and ev[0] > now[uid][0]]  # and one updated
+
+
+def test_planning_the_week_again_from_scratch_warns_that_it_drops_the_emergency(week, speech):
+    """`loa plan` never places an emergency bulletin (only `loa bulletin` does, and `loa replan`
+    keeps it): planning its week from scratch says so, naming the bulletin."""
+    sent = week.bulletin("emergency", "2024-03-06 14:10", "--audio", speech, "--title", "Cảnh báo sạt lở",
+                         "--scope", TOWN)
+    assert sent.exit_code == 0, sent.output
+    (bulletin,) = [i.id for i in week.plan().items if i.level == "emergency"]
+    again = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1)
+    assert again.exit_code == 0, again.output
+    assert "emergency bulletin(s) of this week" in again.output and bulletin in again.output
+    assert not [p for p in week.plan().placements if p.item_id == bulletin]
