@@ -2,7 +2,7 @@
 cleanly (verify passes) or are explained."""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from scheduler.domain import SolveStatus
 from scheduler.planfile import plan_to_dict, write_plan
@@ -39,7 +39,7 @@ def test_every_unit_reports_status_and_gap():
     assert plan_to_dict(plan)["units"][0]["gap"] is not None
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # solver budgets: fixed examples
 @given(
     relays=st.lists(st.tuples(st.sampled_from(["05:30", "06:00", "06:45", "18:00", "19:00", "21:30"]),
                               st.integers(5, 45), st.booleans(), st.sampled_from(["live", "deferred"])),
@@ -47,6 +47,9 @@ def test_every_unit_reports_status_and_gap():
     segs=st.lists(st.tuples(st.integers(1, 15), st.integers(0, 3), st.integers(0, 4)), min_size=1, max_size=5),
     cap=st.integers(20, 150), sessions=st.integers(1, 3), length=st.integers(10, 60),
 )
+# found by hypothesis in CI: infeasible, and the search with the objective ran out of its budget
+# before proving it; the explanation (no objective) proves it and names the conflict
+@example(relays=[], segs=[(1, 2, 0), (9, 2, 0), (10, 3, 0)], cap=20, sessions=1, length=19)
 def test_random_weeks_plan_cleanly_or_are_explained(relays, segs, cap, sessions, length):
     rs = [relay(f"r{i}", t, m, mandatory=mand, mode=mode, max_delay=30 if mode == "deferred" else 0)
           for i, (t, m, mand, mode) in enumerate(relays)]
@@ -78,7 +81,7 @@ def test_identical_sites_share_one_solve_and_keep_their_own_listeners():
     assert abs(ub.objective - 4 * ua.objective) < 1e-6 and ub.status == ua.status
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])  # solver budgets: fixed examples
 @given(
     black=st.lists(st.tuples(st.integers(0, 2), st.integers(4, 20), st.integers(1, 6)), max_size=2),
     windows=st.sampled_from([{"morning": "05:30-07:30", "evening": "17:00-20:30"},

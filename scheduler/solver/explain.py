@@ -22,7 +22,8 @@ def conflicting_requirements(problem: UnitProblem, time_budget: float) -> list[s
     """Re-solve without objective under one assumption per requirement; shrink each core that
     CP-SAT returns by deletion so the planner reads only what really conflicts. After a
     conflict is found its requirements are set aside and the search goes on, so every day's
-    conflict is reported; conflicts that differ only by their day are merged into one."""
+    conflict is reported; conflicts that differ only by their day are merged into one. Empty when
+    no conflict is proven within the budget."""
     um = build_model(problem, explain=True)
     by_index = {v.index: key for key, v in um.assumptions.items()}
     solver = solver_for(time_budget, explain=True)
@@ -34,8 +35,7 @@ def conflicting_requirements(problem: UnitProblem, time_budget: float) -> list[s
         status = solver.solve(um.model)
         if status != cp_model.INFEASIBLE:
             if not cores:
-                return [f"no conflict proven within the time budget (solver status {solver.status_name(status)}); "
-                        "raise policy.time_budget to search longer"]
+                return []  # nothing proven to conflict within the budget
             break
         core = _shrink(um, solver, sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()))
         cores.append(core)

@@ -84,13 +84,20 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
         airings = lay_out(problem, picked, fills)
         return UnitSolution(problem.unit, name, solver.objective_value, solver.best_objective_bound,
                             tuple(airings), (), score_breakdown(problem, airings), timings=timings)
-    if status == cp_model.INFEASIBLE:
+    conflicts: list[str] = []
+    if status in (cp_model.INFEASIBLE, cp_model.UNKNOWN):
+        # no schedule: find which requirements conflict (without the objective that can keep the
+        # search from proving it within the budget, a conflict is often proven quickly)
         conflicts = conflicting_requirements(problem, problem.policy.time_budget)
-    elif status == cp_model.MODEL_INVALID:  # bounded inputs make this a bug, never a budget matter
+        if conflicts:
+            name = SolveStatus.INFEASIBLE
+    if status == cp_model.MODEL_INVALID:  # bounded inputs make this a bug, never a budget matter
         conflicts = ["the solver rejected the model as invalid (MODEL_INVALID): a bug in loa, please report it"]
-    else:
-        conflicts = [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
-                     "raise policy.time_budget"]
+    elif not conflicts:
+        conflicts = ([f"no conflict proven within the time budget ({problem.policy.time_budget} s deterministic); "
+                      "raise policy.time_budget to search longer"] if status == cp_model.INFEASIBLE else
+                     [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
+                      "raise policy.time_budget"])
     return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {},
                         timings=timings + (("explain", time.process_time() - t2),))
 
