@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .domain import BULLETIN_LEVELS
 from .errors import LoaError
 
 
@@ -586,7 +587,7 @@ def replan_cmd(plan_file, cutoff, data, districts, sites, settings, policy_file,
 
 @main.command("bulletin")
 @_PLAN_FILE
-@click.option("--level", required=True, type=click.Choice(["emergency", "priority", "normal"]),
+@click.option("--level", required=True, type=click.Choice(list(BULLETIN_LEVELS)),
               help="Circular 39/2020/TT-BTTTT level (docs/circular-39.md).")
 @click.option("--audio", type=click.Path(path_type=Path), default=None, help="The bulletin's recording.")
 @click.option("--text", "text", type=click.Path(path_type=Path), default=None,
@@ -614,8 +615,8 @@ def bulletin_cmd(plan_file, level, audio, text, voice, title, scope, cutoff, rep
     \b
     emergency (khẩn cấp): at every site in scope, at the first free minute at or after --from,
       outside windows, session limits and the daily cap; it interrupts nothing on air and no
-      live mandatory relay; repeated --repeat times, --every minutes apart; quiet hours only
-      if policy.emergency_in_quiet_hours = true.
+      live relay (a live relay cannot move); repeated --repeat times, --every minutes apart;
+      quiet hours only if policy.emergency_in_quiet_hours = true.
     priority (ưu tiên): opens the next session of each site that has room for it, ahead of the
       other items; items the limits no longer allow are moved or dropped, and listed.
     normal (thông thường): a new item planned from --from on, like `add-item` + `replan`.

@@ -96,8 +96,8 @@ def emergency_placements(old: WeekPlan, dataset: Dataset, seg: Segment, when: da
                          site_ids: set[str] | None = None) -> dict[str, tuple[Placement, ...]]:
     """site id -> the emergency bulletin's airings there: each at the first free minute at or after
     the cut-off (then `every` minutes after the previous one), where nothing that started before
-    the cut-off is on air and no live relay of the plan airs (it cannot move: it would be cut), out of blackouts and (unless the
-    policy allows) quiet hours, within one day. Every member of a sync group airs the same.
+    the cut-off is on air and no live relay of the plan airs (it cannot move: it would be cut), out
+    of blackouts and (unless the policy allows) quiet hours, within one day. Every member of a sync group airs the same.
     Repeats the week has no time left for are not aired (the caller says so); a site where not
     even the first fits is an error."""
     items = {(i.kind, i.id): i for i in old.items}

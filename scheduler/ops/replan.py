@@ -163,7 +163,8 @@ def _solve(old, dataset, units, pins, freezes, workers, cache, settings, stats, 
                      pinned={k: v for k, v in pins.items() if k in ids}, freezes=freezes)
 
 
-def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: dict[str, list[Placement]], kept, inserted: dict[str, tuple[Placement, ...]],
+def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: dict[str, list[Placement]], kept,
+           inserted: dict[str, tuple[Placement, ...]],
            settings: tuple[tuple[str, str], ...]) -> tuple[WeekPlan, dict[str, list[str]]]:
     """The whole province again: re-solved units from `partial` (their kept placements added back),
     every other unit, site and placement from `old`. A unit that cannot be re-planned keeps its

@@ -244,10 +244,8 @@ def add_priority_lead(b: _Builder) -> None:
     order = sorted((o for o, opt in enumerate(b.p.options) if not opt.blocked_by and not opt.continues),
                    key=lambda o: (b.p.options[o].day, b.p.options[o].start, o))
     at: dict[int, list] = defaultdict(list)
-    fills: dict[int, list] = defaultdict(list)
     in_option: dict[int, list] = defaultdict(list)  # o -> (bin, segment, var)
     for (seg_id, o, bi), var in b.fill.items():
-        fills[o].append(var)
         in_option[o].append((bi, seg_id, var))
     for (seg_id, o, bi), var in b.fill.items():
         if seg_id == lead:
@@ -260,9 +258,9 @@ def add_priority_lead(b: _Builder) -> None:
         if at[o]:  # it can go here: if this is the first such session picked, it does
             counts = b.pick[o]
             b.guard(b.m.add(_sum(at[o]) >= b.pick[o] - (earlier if earlier is not None else 0)), key)
-        elif fills[o]:  # it cannot: PAR items only after it has aired
+        elif in_option[o]:  # it cannot: PAR items only after it has aired
             counts = b.m.new_bool_var(f"carries:{o}")
-            b.m.add_max_equality(counts, fills[o])
+            b.m.add_max_equality(counts, [v for _bi, _s, v in in_option[o]])
             b.guard(b.m.add(counts <= (earlier if earlier is not None else 0)), key)
         else:
             continue

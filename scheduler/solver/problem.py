@@ -132,6 +132,15 @@ class Pinned:
         """The free span of `day` as minutes of the day (lo >= hi: nothing is free that day)."""
         return max(0, self.free_from - day * DAY), min(DAY, self.free_until - day * DAY)
 
+    @cached_property
+    def previous_starts(self) -> dict[tuple[str, str, int], tuple[int, ...]]:
+        """(kind, item id, day) -> minutes the previous schedule started it at, in the free span: the
+        model, its hint and the score breakdown each ask this of every fill."""
+        out: dict[tuple[str, str, int], tuple[int, ...]] = {}
+        for a in self.previous:
+            out[(a.kind, a.item_id, a.day)] = out.get((a.kind, a.item_id, a.day), ()) + (a.start,)
+        return out
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -212,8 +221,7 @@ class UnitProblem:
     def was_there(self, kind: str, item_id: str, day: int, start: int, end: int) -> bool:
         """The previous plan (of a re-plan) aired the item that day starting in [start, end)."""
         return self.pinned is not None and any(
-            a.kind == kind and a.item_id == item_id and a.day == day and start <= a.start < end
-            for a in self.pinned.previous)
+            start <= m < end for m in self.pinned.previous_starts.get((kind, item_id, day), ()))
 
     def listeners(self, day: int, start: int, minutes: int) -> float:
         curve = self._prefix(day)
@@ -302,6 +310,8 @@ def build_problem(dataset: Dataset, unit: Unit, week: str, pinned: Pinned | None
     due: dict[int, dict[str, Relay]] = {d: {} for d in range(7)}
     blacked: dict[int, set[str]] = {d: set() for d in range(7)}
     aired = {(a.item_id, a.day) for a in kept if a.kind == "relay"}
+    by_id = {r.id: r for r in dataset.relays}
+    kept_relays = [by_id[a.item_id] for a in kept if a.kind == "relay" and a.item_id in by_id]
     for site, pol in zip(unit.sites, members):
         every = relays_due(dataset, site, pol, week)
         site_due = still_due(every, freeze)
@@ -311,8 +321,7 @@ def build_problem(dataset: Dataset, unit: Unit, week: str, pinned: Pinned | None
             if (relay.id, day.weekday()) not in aired:
                 due[day.weekday()][relay.id] = relay
         for key, need in relay_minimums(pol, site_due):  # one transmitter: every member's minimum holds
-            have = sum(1 for a in kept if a.kind == "relay" and any(
-                relay_matches(key, r.id, r.source) for r in dataset.relays if r.id == a.item_id))
+            have = sum(1 for r in kept_relays if relay_matches(key, r.id, r.source))
             problem.relay_minimums[key] = max(need - have, problem.relay_minimums.get(key, 0))
     problem.relay_minimums = {k: n for k, n in problem.relay_minimums.items() if n > 0}
     for d in problem.broadcast_days:
