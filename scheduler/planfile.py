@@ -18,6 +18,7 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Iterator, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -252,22 +253,6 @@ def _item_dict(i: PlanItem) -> dict:
                          {"level": i.level} if i.level else {})
 
 
-class _Lazy(list):
-    """A list to the JSON encoder whose items are made one at a time as they are written, so a
-    nation's plan.json is never held in memory as a whole (the pure-Python encoder that
-    `json.dump(..., indent=...)` uses only takes its length and iterates it)."""
-
-    def __init__(self, items, make):
-        super().__init__()
-        self._items, self._make = items, make
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self):
-        return (self._make(x) for x in self._items)
-
-
 def _placement_dict(p) -> dict:
     return {
         "site": p.site_id,
@@ -281,8 +266,8 @@ def _placement_dict(p) -> dict:
 
 
 def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None, lazy: bool = False) -> dict:
-    """plan.json as a dict; with `lazy`, sites and placements are made while being written."""
-    listed = (lambda items, make: _Lazy(items, make)) if lazy else (lambda items, make: [make(x) for x in items])
+    """plan.json as a dict; with `lazy`, sites and placements are generators, made while being written."""
+    listed = (lambda items, make: map(make, items)) if lazy else (lambda items, make: [make(x) for x in items])
     root = plan.dataset_root
     if plan_path is not None:
         root = os.path.relpath(Path(plan.dataset_root).resolve(), plan_path.resolve().parent)
@@ -308,26 +293,40 @@ def plan_to_dict(plan: WeekPlan, plan_path: Path | None = None, lazy: bool = Fal
     }
 
 
+RECORDS = ("sites", "items", "units", "placements")  # the lists plan.json writes one entry per line
+
+
 def plan_bytes(plan: WeekPlan, path: Path) -> bytes:
     """The plan file's bytes for `path` (its dataset root is written relative to that path)."""
-    data = plan_to_dict(plan, Path(path))
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+    return b"".join(plan_chunks(plan, path))
 
 
 def plan_chunks(plan: WeekPlan, path: Path) -> Iterator[bytes]:
-    """`plan_bytes` made piece by piece (the same bytes), sites and placements built while being
-    encoded, so a nation's plan.json is never held in memory as a whole."""
+    """plan.json piece by piece: one top-level field per line, and one site, item, unit or
+    placement per line, so a diff of two plans shows each changed placement as a line. Sites and
+    placements are built while being encoded (a nation's plan is never held in memory as a whole),
+    each by the C encoder: the indenting one is pure Python, and was most of a re-plan's write."""
     data = plan_to_dict(plan, Path(path), lazy=True)
-    buffer: list[str] = []
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    buffer: list[str] = ["{"]
     size = 0
-    # the encoder yields tiny pieces: hand them on a megabyte at a time
-    for piece in json.JSONEncoder(ensure_ascii=False, indent=1, sort_keys=False).iterencode(data):
-        buffer.append(piece)
-        size += len(piece)
-        if size >= 1 << 20:
-            yield "".join(buffer).encode("utf-8")
-            buffer, size = [], 0
-    buffer.append("\n")
+    for n, (key, value) in enumerate(data.items()):
+        buffer.append(("\n " if n == 0 else ",\n ") + dumps(key) + ": ")
+        if key not in RECORDS:
+            buffer.append(dumps(value))
+            continue
+        buffer.append("[")
+        empty = True
+        for record in value:
+            line = ("\n  " if empty else ",\n  ") + dumps(record)
+            buffer.append(line)
+            size += len(line)
+            empty = False
+            if size >= 1 << 20:  # hand the text on a megabyte at a time
+                yield "".join(buffer).encode("utf-8")
+                buffer, size = [], 0
+        buffer.append("]" if empty else "\n ]")
+    buffer.append("\n}\n")
     yield "".join(buffer).encode("utf-8")
 
 
@@ -340,13 +339,14 @@ def write_plan(plan: WeekPlan, path: Path) -> Path:
 # --------------------------------------------------------------------------- reading
 
 
+_ZONE = ZoneInfo(TIMEZONE)
+
+
 def _local(dt: datetime) -> datetime:
     """A plan time as naive local wall-clock time (an offset other than +07:00 is converted)."""
     if dt.tzinfo is None:
         return dt
-    from zoneinfo import ZoneInfo
-
-    return dt.astimezone(ZoneInfo(TIMEZONE)).replace(tzinfo=None)
+    return dt.astimezone(_ZONE).replace(tzinfo=None)
 
 
 def _where(loc: tuple) -> str:
