@@ -383,14 +383,13 @@ def _minimum_relay_carriers(um: UnitModel) -> dict[tuple[str, int], list[int]]:
 
 def _with_relay_days(um: UnitModel, carriers: dict[tuple[str, int], list[int]],
                      chosen: set[tuple[str, int]]) -> cp_model.CpModel:
-    """A copy of the model in which the minimum relays air on exactly the chosen relay-days."""
+    """A copy of the model in which the minimum relays air on the chosen relay-days, and on any
+    other day where that pays (measured on the bundled week: forbidding the other days cost 0.13%
+    of the objective at the same gap, and 30% more time to reach a 0.5% gap)."""
     fixed = um.model.clone()
     for relay_day, options in sorted(carriers.items()):
         if relay_day in chosen:
             fixed.add(_sum(um.pick[o] for o in options) == 1)
-        else:
-            for o in options:
-                fixed.add(um.pick[o] == 0)
     return fixed
 
 
@@ -399,7 +398,7 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
 
     Weekly relay minimums make CP-SAT hunt long for a first good schedule (which evenings carry
     VTV1?) although its LP bound is tight at once. So the minimum relays' days are chosen first,
-    the model with those relay-days fixed is optimised (as easy as a week without minimums), and
+    the model with those relay-days required is optimised (as easy as a week without minimums), and
     its schedule hints the full model, which stays free to choose other days. The days are the
     planner's choice (`UnitProblem.minimum_relay_days`: best listened, spread over the week) or,
     when those cannot all hold, the days a solve of the rules alone (no objective) finds.
