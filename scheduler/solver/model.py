@@ -65,10 +65,16 @@ class _Builder:
         # plays[(segment, day, window)]: the segment airs in that window that day
         self.plays: dict[tuple[str, int, str], list] = defaultdict(list)
         self._daily: dict[tuple[str, int], list] = defaultdict(list)
-        for (seg_id, o, _b), var in self.fill.items():
+        # the fills of each segment and of each day, indexed once: the rules ask for them per
+        # segment and per day (scanning every fill each time was a quarter of building the model)
+        self.fills_of: dict[str, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
+        self.fills_on: dict[int, list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
+        for (seg_id, o, b), var in self.fill.items():
             opt = problem.options[o]
             self.plays[(seg_id, opt.day, opt.window)].append(var)
             self._daily[(seg_id, opt.day)].append(var)
+            self.fills_of[seg_id].append((o, b, var))
+            self.fills_on[opt.day].append((seg_id, var))
 
     def guard(self, ct: cp_model.Constraint, key: ReqKey | None) -> None:
         """Enforce a constraint only under its requirement's assumption literal (explain mode)."""
@@ -197,10 +203,9 @@ def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: ReqKey) -> None:
     t" is a suffix of that day's bins sorted by latest start, chained into one Boolean each."""
     dur = b.p.segments[seg_id].duration_min
     per_day: dict[int, list[tuple[int, int, object]]] = defaultdict(list)  # (earliest, latest, var)
-    for (s, o, bi), var in b.fill.items():
-        if s == seg_id:
-            opt, bin_ = b.p.options[o], b.p.options[o].bins[bi]
-            per_day[opt.day].append((opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - dur, var))
+    for o, bi, var in b.fills_of.get(seg_id, ()):
+        opt, bin_ = b.p.options[o], b.p.options[o].bins[bi]
+        per_day[opt.day].append((opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - dur, var))
     days = sorted(per_day)
     ordered = {d: sorted(per_day[d], key=lambda t: t[1]) for d in days}
     needs: list[tuple[object, int, int]] = []  # (play, earlier day, first conflicting index)
@@ -292,7 +297,7 @@ def add_session_limits(b: _Builder) -> None:
         b.guard(b.m.add(_weighted([b.pick[o] for o in idx], [b.p.options[o].sessions for o in idx])
                         <= pol.max_sessions_per_day - kept_sessions),
                 sessions_key)
-        fills = [(v, b.p.segments[s].duration_min) for (s, o, _), v in b.fill.items() if b.p.options[o].day == day]
+        fills = [(v, b.p.segments[s].duration_min) for s, v in b.fills_on.get(day, ())]
         airtime = _weighted([b.pick[o] for o in idx] + [v for v, _ in fills],
                             [sum(r.minutes for r in b.p.options[o].relays) for o in idx] + [n for _, n in fills])
         b.guard(b.m.add(airtime <= pol.daily_cap_minutes - kept_minutes), cap_key)
