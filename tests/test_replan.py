@@ -103,11 +103,15 @@ def test_what_aired_before_the_cut_off_never_changes(sent, speech, cutoff, item)
 # --------------------------------------------------------------------------- stability
 
 
-@pytest.mark.parametrize("cutoff", ["2024-03-04 00:00", "2024-03-05 12:00", "2024-03-06 17:56"])
-def test_one_new_item_for_one_site_moves_few_of_its_items_and_nothing_elsewhere(week, speech, cutoff):
+# after Wed 17:56 the tiny week has room on Thursday only (the evening window closes at 18:00 and
+# Friday is blacked out), unless the plan's Wednesday session happens to be on air at 17:56: so
+# the late cut-off asks one play, which any plan can give
+@pytest.mark.parametrize("cutoff,plays", [("2024-03-04 00:00", "2..3"), ("2024-03-05 12:00", "2..3"),
+                                          ("2024-03-06 17:56", "1..3")])
+def test_one_new_item_for_one_site_moves_few_of_its_items_and_nothing_elsewhere(week, speech, cutoff, plays):
     old = week.plan()
     fm1_files = {s: week.site_files(next(x for x in old.sites if x.id == s)) for s in FM1}
-    new_id = week.add_item(speech, "--title", "Lịch tiêm phòng", "--topic", 9, "--scope", TOWN, "--plays", "2..3",
+    new_id = week.add_item(speech, "--title", "Lịch tiêm phòng", "--topic", 9, "--scope", TOWN, "--plays", plays,
                            "--priority", 4)
     result = week.replan(cutoff, "--json")
     found = changes(result)

@@ -460,6 +460,9 @@ def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0
     prm.max_deterministic_time = time_budget
     prm.linearization_level = 2  # the LP of the bins is what proves small gaps
     prm.cp_model_probing_level = 0  # measured: probing took half the budget and did not help
+    # measured: one presolve pass instead of the default loop, 16% less CPU on both bundled weeks
+    # (2024-W10: 72.9 -> 60.9 s for 143 units; 2025-W48: 48.9 -> 41.4 s), same objective within 0.02%
+    prm.max_presolve_iterations = 1
     prm.symmetry_level = 0
     prm.add_lp_constraints_lazily = False  # measured: the full LP up front halves time to proof
     if gap_limit > 0 and not explain:
