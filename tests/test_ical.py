@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
 from export_helpers import DISTRICT, SITES, WEEK, build_plan, move_placement
@@ -561,3 +563,22 @@ def test_a_reexport_from_the_cache_writes_what_one_without_it_writes(tmp_path, m
     export_all(moved, tmp_path / "nocache")
     for path in sorted((out / "calendars").rglob("*.ics")):
         assert path.read_bytes() == (tmp_path / "nocache" / path.relative_to(out)).read_bytes(), path
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=list("aăâbđêôơưẠạỳ ,;:\\\n\"ệ"), max_size=120),
+       st.integers(min_value=0, max_value=40))
+def test_calendar_bytes_are_icalendars_own_around_the_fold_limit(text, pad):
+    """`to_bytes` skips icalendar's folding only for lines that need none: the bytes must be the
+    library's own for any text, multi-byte Vietnamese letters at the 75-octet limit included."""
+    from scheduler.export.ical import to_bytes
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//loa//test//")
+    cal.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", "x" * pad + "@loa")
+    event.add("summary", text)
+    event.add("description", "ă" * pad + text)
+    cal.add_component(event)
+    assert to_bytes(cal) == cal.to_ical()

@@ -11,6 +11,7 @@ import io
 import shutil
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from .. import audioprobe
@@ -55,7 +56,13 @@ def probe_many(paths) -> dict[Path, AudioInfo]:
 
 def audio_path(plan: WeekPlan, audio: str) -> Path:
     """Where a dataset-relative audio path lives on disk (plan files only hold relative ones)."""
-    return Path(plan.dataset_root) / audio
+    return _joined(plan.dataset_root, audio)
+
+
+@lru_cache(maxsize=4096)
+def _joined(root: str, audio: str) -> Path:
+    """Asked once per placement by every manifest and calendar: made once per file."""
+    return Path(root) / audio
 
 
 def day_placements(plan: WeekPlan, site_id: str, day: date) -> list[Placement]:
