@@ -585,3 +585,16 @@ def test_calendar_bytes_are_icalendars_own_around_the_fold_limit(text, pad):
         for letter in ("a", "ă", "ệ"):
             event["summary"] = icalendar.vText(letter * (n // len(letter.encode())) + text[:3])
             assert to_bytes(cal) == cal.to_ical()
+    # an event shared by two calendars (a site's and its district's) is serialised once
+    other = icalendar.Calendar()
+    other.add("x-wr-calname", "Huyện Chư Sê " + text.replace("\n", " "))
+    alarm = icalendar.Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    second = icalendar.Event()
+    second.add("uid", "y@loa")
+    second.add_component(alarm)
+    other.add_component(second)
+    other.add_component(event)
+    made: dict = {}
+    assert (to_bytes(cal, made), to_bytes(other, made)) == (cal.to_ical(), other.to_ical())

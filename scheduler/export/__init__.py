@@ -175,6 +175,7 @@ def _district_files(shared: tuple, job: tuple) -> _Part:
     events = cancelled = 0
     district_events: dict = {}
     district_gone: dict = {}
+    made: dict = {}  # each event's bytes, serialised once for the site's and the district's calendar
     for site, todo in zip(sites, placements):
         path = site_calendar_path(plan, out, site.id, detail)
         previous = ical.read_previous(path)
@@ -183,7 +184,8 @@ def _district_files(shared: tuple, job: tuple) -> _Part:
         if only is None or site.id in only:
             events += len(evs)
             cancelled += len(gone)
-            files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone))
+            files[path] = ical.to_bytes(ical.assemble(plan, ical.site_calendar_name(plan, site, detail), evs, gone),
+                                        made)
             ical.remember(files[path], evs, gone)
         if not is_province(plan, site):
             district_events.update(evs)
@@ -197,7 +199,7 @@ def _district_files(shared: tuple, job: tuple) -> _Part:
         gone.update(district_gone)
         cal = ical.assemble(plan, ical.district_calendar_name(plan, unit_title(sites[0]), detail), district_events,
                             gone)
-        files[path] = ical.to_bytes(cal)
+        files[path] = ical.to_bytes(cal, made)
         ical.remember(files[path], district_events, gone)
         calendars += 1
     manifests = 0
