@@ -11,13 +11,13 @@ a full disk or a kill at any moment therefore leaves the previous outputs byte f
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..domain import WeekPlan, week_days
 from ..errors import ExportError
@@ -119,6 +119,15 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions",
 
     `only`: the files of these sites and of their districts, no others (a re-plan that changed
     a few sites: the other files would come out byte for byte as they are)."""
+    files: dict[Path, bytes] = {}
+    summary = _outputs(plan, out, detail, only, files.update)
+    return files, summary
+
+
+def _outputs(plan: WeekPlan, out: Path, detail: str, only: set[str] | None,
+             take: Callable[[dict[Path, bytes]], None]) -> ExportSummary:
+    """Check the plan and its audio, then hand each reporting unit's files to `take` as they are
+    made (`export_all` stages them at once, so a nation's files are never all in memory)."""
     t0 = time.perf_counter()
     out = Path(out)
     ical.check_detail(detail)
@@ -142,17 +151,16 @@ def plan_outputs(plan: WeekPlan, out: Path, detail: str = "sessions",
         districts.setdefault(site.district_id, []).append(site)
     if only is not None:
         districts = {d: sites for d, sites in districts.items() if any(s.id in only for s in sites)}
-    files: dict[Path, bytes] = {}
+    paths: list[Path] = []
     events = cancelled = calendars = manifests = 0
     for part in _map(_district_files, (plan, out, detail, only, infos),
                      [(sites, [by_site.get(s.id, []) for s in sites]) for _d, sites in sorted(districts.items())]):
-        files.update(part.files)
+        take(part.files)
+        paths += part.files
         events, cancelled = events + part.events, cancelled + part.cancelled
         calendars, manifests = calendars + part.calendars, manifests + part.manifests
-    summary = ExportSummary(calendars=calendars, events=events, manifests=manifests,
-                            audio_files=len(infos), seconds=time.perf_counter() - t0, paths=tuple(files),
-                            cancelled=cancelled, detail=detail)
-    return files, summary
+    return ExportSummary(calendars=calendars, events=events, manifests=manifests, audio_files=len(infos),
+                         seconds=time.perf_counter() - t0, paths=tuple(paths), cancelled=cancelled, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -220,17 +228,18 @@ def _run_shared(job):
     return _SHARED["fn"](_SHARED["shared"], job)
 
 
-def _map(fn, shared: tuple, jobs: list) -> list:
-    """`fn(shared, job)` for each job, in order, on a process pool of this machine's cores when
-    there are several (building and parsing calendars is pure Python, one core each). `shared`
-    (the plan) reaches the workers by fork, not by pickling it for every job."""
+def _map(fn, shared: tuple, jobs: list) -> Iterator:
+    """`fn(shared, job)` for each job, in order, as each is done, on a process pool of this
+    machine's cores when there are several (building and parsing calendars is pure Python, one
+    core each). `shared` (the plan) reaches the workers by fork, not by pickling it for every job."""
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers < 2 or os.environ.get("LOA_EXPORT_WORKERS") == "1":
-        return [fn(shared, job) for job in jobs]
+        yield from (fn(shared, job) for job in jobs)
+        return
     _SHARED.update(fn=fn, shared=shared)
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            return list(pool.map(_run_shared, jobs))
+            yield from pool.map(_run_shared, jobs)
     finally:
         _SHARED.clear()
 
@@ -258,7 +267,4 @@ def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputR
             summary = export_all(plan, out, detail, run=own, only=only)
             own.commit()
         return summary
-    t0 = time.perf_counter()
-    files, summary = plan_outputs(plan, out, detail, only)
-    run.write_many(files)
-    return dataclasses.replace(summary, seconds=time.perf_counter() - t0)
+    return _outputs(plan, out, detail, only, run.write_many)
