@@ -150,8 +150,7 @@ def score_breakdown(problem: UnitProblem, airings: list[Airing]) -> dict[tuple[s
             if seg.topic not in seen_topics:
                 seen_topics.add(seg.topic)
                 terms["variety"] = objective.variety(w, scale)
-            b = problem.options[a.option].bins[a.bin]
-            if problem.was_there("segment", a.item_id, a.day, b.start, b.end):
+            if problem.fill_stays(a.item_id, a.option, a.bin):
                 terms["stability"] = objective.stability(w, scale)
         else:
             relay = problem.relays[(a.item_id, a.day)]
@@ -161,7 +160,7 @@ def score_breakdown(problem: UnitProblem, airings: list[Airing]) -> dict[tuple[s
                 terms["delay"] = objective.delay(w, scale, delay)
             if not relay.mandatory:
                 terms["optional_relay"] = objective.optional_relay(w, listeners)
-            if problem.was_there("relay", a.item_id, a.day, a.start, a.start + 1):
+            if problem.relay_stays(a.item_id, a.day, a.start):
                 terms["stability"] = objective.stability(w, scale)
         out[(a.kind, a.item_id, a.week_minute)] = terms
     return out

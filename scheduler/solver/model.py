@@ -340,12 +340,11 @@ def add_objective(b: _Builder) -> None:
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
         keep = round(objective.stability(w, scale))
         for (seg_id, o, bi), var in b.fill.items():
-            opt = p.options[o]
-            if p.was_there("segment", seg_id, opt.day, opt.bins[bi].start, opt.bins[bi].end):
+            if p.fill_stays(seg_id, o, bi):
                 b.terms["stability"].append((var, keep))
         for o, opt in enumerate(p.options):
             for r in opt.relays:
-                if p.was_there("relay", r.relay_id, opt.day, r.start, r.start + 1):
+                if p.relay_stays(r.relay_id, opt.day, r.start):
                     b.terms["stability"].append((b.pick[o], keep))
     topics: dict[int, list] = defaultdict(list)
     for (seg_id, o, _bi), var in b.fill.items():
@@ -442,11 +441,10 @@ def hint_previous(um: UnitModel) -> bool:
     if p.pinned is None or not p.pinned.previous:
         return False
     for o, opt in enumerate(p.options):
-        if any(p.was_there("relay", r.relay_id, opt.day, r.start, r.start + 1) for r in opt.relays):
+        if any(p.relay_stays(r.relay_id, opt.day, r.start) for r in opt.relays):
             um.model.add_hint(um.pick[o], 1)
     for (seg_id, o, bi), var in sorted(um.fill.items()):
-        opt = p.options[o]
-        if p.was_there("segment", seg_id, opt.day, opt.bins[bi].start, opt.bins[bi].end):
+        if p.fill_stays(seg_id, o, bi):
             um.model.add_hint(var, 1)
     return True
 

@@ -218,7 +218,17 @@ class UnitProblem:
                 busy[daypart(rd)] = busy.get(daypart(rd), 0) + 1
         return chosen
 
-    def was_there(self, kind: str, item_id: str, day: int, start: int, end: int) -> bool:
+    def fill_stays(self, seg_id: str, option: int, bin_: int) -> bool:
+        """A re-plan's fill puts the segment back in the stretch of a session it aired in before
+        (the stability term, the hint and the score breakdown all ask this)."""
+        opt = self.options[option]
+        return self._was_there("segment", seg_id, opt.day, opt.bins[bin_].start, opt.bins[bin_].end)
+
+    def relay_stays(self, relay_id: str, day: int, start: int) -> bool:
+        """A re-plan airs the relay at the minute it aired before."""
+        return self._was_there("relay", relay_id, day, start, start + 1)
+
+    def _was_there(self, kind: str, item_id: str, day: int, start: int, end: int) -> bool:
         """The previous plan (of a re-plan) aired the item that day starting in [start, end)."""
         return self.pinned is not None and any(
             start <= m < end for m in self.pinned.previous_starts.get((kind, item_id, day), ()))
