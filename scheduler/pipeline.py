@@ -14,9 +14,10 @@ from .errors import BugError, DataError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
+from .rules import DAY, valid_days
 from .ops.additem import withdraw_segment
 from .ops.bulletin import Bulletin, add_bulletin, check_reach, emergency_placements, free_until
-from .ops.replan import Replanned, parse_cutoff, replan_week, week_minute
+from .ops.replan import WEEK_MINUTES, Replanned, parse_cutoff, replan_week, week_minute
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
@@ -84,8 +85,8 @@ def emergency_bulletins(dataset: Dataset, week: str) -> list[str]:
     """Ids of the emergency bulletins valid in `week`: `loa bulletin` airs them and every re-plan
     keeps them, but a plan of the week from scratch does not place them (the planner never does)."""
     days = week_days(week)
-    return [g.id for g in dataset.segments if g.level == "emergency"
-            and (g.valid_from is None or g.valid_from <= days[-1]) and (g.valid_to is None or g.valid_to >= days[0])]
+    return [g.id for g in dataset.segments
+            if g.level == "emergency" and valid_days(g.valid_from, g.valid_to, days, range(7))]
 
 
 def plan_path(out: Path, week: str) -> Path:
@@ -255,7 +256,7 @@ def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: 
     seg = next(s for s in dataset.segments if s.id == seg_id)
     check_reach(dataset, seg, scope, {s.id for s in old.sites})
     monday = datetime.combine(old.monday, datetime.min.time())
-    end_of_day = min(7 * 1440, (week_minute(old, when) // 1440 + 1) * 1440)
+    end_of_day = min(WEEK_MINUTES, (week_minute(old, when) // DAY + 1) * DAY)
     if bulletin.level == "emergency":
         inserted = emergency_placements(old, dataset, seg, when, bulletin.repeat, bulletin.every, scope)
         return scope, {"inserted": inserted, "overriding": frozenset({seg.id}),

@@ -485,15 +485,12 @@ def to_bytes(cal: icalendar.Calendar, made: dict[int, tuple] | None = None) -> b
     library's character-by-character folding (it comes out unchanged). Together they were two
     thirds of a province's export. `made` holds each component with its bytes, so no other
     object can take its id while the bytes are kept."""
+    made = {} if made is None else made
     own = [cal.content_line(name, value) for name, value in cal.property_items(recursive=False)]
     parts = [_joined(own[:-1])]  # BEGIN:VCALENDAR and the calendar's properties
     for sub in cal.subcomponents:
-        if made is None or id(sub) not in made:
-            data = _joined(sub.content_lines())
-            if made is None:
-                parts.append(data)
-                continue
-            made[id(sub)] = (sub, data)
+        if id(sub) not in made:
+            made[id(sub)] = (sub, _joined(sub.content_lines()))
         parts.append(made[id(sub)][1])
     parts.append(_joined(own[-1:]))  # END:VCALENDAR
     return b"".join(parts)
