@@ -435,9 +435,11 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
              no_export, report_dir) -> None:
     """Plan one ISO week for every loudspeaker system (or some), then export it.
 
-    Prints a summary; infeasible sites are explained and the command exits 3,
-    after the feasible ones have been written. Units whose problem has not changed since a
-    previous run are taken from the solution cache (the same answer, byte for byte).
+    Prints a summary; infeasible sites are explained and the command exits 3, after the
+    feasible ones have been written (nothing is written when no site can be planned). With
+    --district/--site, the plan goes into the week's plan.json already under --out: the other
+    sites keep their schedule. Units whose problem has not changed since a previous run are
+    taken from the solution cache (the same answer, byte for byte).
 
     \b
     Example:
@@ -482,6 +484,8 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
     st = outcome.stats
     click.echo(f"units: {st['units']}, distinct solves: {st['distinct']}, "
                f"from the solution cache: {st['cache_hits']}")
+    if st.get("kept_sites"):
+        click.echo(f"merged into the week's plan: {st['kept_sites']} other site(s) kept their schedule")
     click.echo(f"plan: {outcome.plan_path}")
     if summary is not None:
         click.echo(f"exported: {summary}")

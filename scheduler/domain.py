@@ -7,6 +7,7 @@ naive local wall-clock time in `TIMEZONE`.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -489,6 +490,15 @@ class WeekPlan:
 
     def item(self, kind: str, item_id: str) -> PlanItem:
         return {(i.kind, i.id): i for i in self.items}[(kind, item_id)]
+
+
+def placements_by_site(placements) -> dict[str, list[Placement]]:
+    """Placements grouped by site, each site's in their given order: the shape every per-site
+    rule, export and report reads (a site with none maps to [])."""
+    out: dict[str, list[Placement]] = defaultdict(list)
+    for p in placements:
+        out[p.site_id].append(p)
+    return out
 
 
 UTC_OFFSET = "+07:00"  # Asia/Ho_Chi_Minh has kept +07:00 since 1975

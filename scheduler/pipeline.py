@@ -10,14 +10,14 @@ from typing import Callable, Sequence
 from .checks import check_relay_minimum_keys
 from .dataset import load_dataset
 from .domain import Dataset, Policy, SolveStatus, WeekPlan, week_days, week_label, week_monday
-from .errors import BugError, DataError, Problem
+from .errors import BugError, DataError, InfeasibleError, Problem
 from .fsutil import OutputRun
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
 from .rules import DAY, valid_days
 from .ops.additem import withdraw_segment
 from .ops.bulletin import Bulletin, add_bulletin, check_reach, emergency_placements, free_until
-from .ops.replan import WEEK_MINUTES, Replanned, parse_cutoff, replan_week, week_minute
+from .ops.replan import WEEK_MINUTES, Replanned, merge_sites, parse_cutoff, replan_week, week_minute
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
@@ -101,6 +101,10 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     """Solve the week (units from `cache` where their problem is unchanged), check every hard
     rule independently, then write plan.json (streamed, never held whole).
 
+    A plan of some sites (`site_ids`) goes into the week's plan already under `out`: the other
+    sites keep their schedule, so plan.json always holds every site planned. When no unit at all
+    can be planned, InfeasibleError is raised before anything is written.
+
     With `run` (an open `fsutil.OutputRun` on `out`), plan.json is only staged in it, so the
     caller switches it in together with the exports; without, it is its own transaction.
     """
@@ -109,17 +113,40 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     stats: dict = {}
     plan = checked_plan(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings,
                         executor=executor, scheduler=scheduler, cache=cache, stats=stats)
-    wall = time.perf_counter() - started
+    infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
+                  for u in plan.units if not SolveStatus(u.status).planned}
+    if len(infeasible) == len(plan.units):  # a failed run: the previous outputs stay as they were
+        raise InfeasibleError(infeasible)
     path = plan_path(out, week)
+    if site_ids is not None and path.exists():
+        plan, kept = _into_previous(path, dataset, week, plan, settings)
+        stats["kept_sites"] = kept
+        infeasible = {u: ["kept the previous schedule: " + (c[0] if c else "no schedule found")] + c[1:]
+                      for u, c in infeasible.items()}
+    wall = time.perf_counter() - started
     if run is None:
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:
             own.write_chunks(path, plan_chunks(plan, path))
             own.commit()
     else:
         run.write_chunks(path, plan_chunks(plan, path))
-    infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
-                  for u in plan.units if not SolveStatus(u.status).planned}
     return PlanOutcome(plan, path, wall, infeasible, stats)
+
+
+def _into_previous(path: Path, dataset: Dataset, week: str, fresh: WeekPlan,
+                   settings: tuple[tuple[str, str], ...]) -> tuple[WeekPlan, int]:
+    """`fresh` (some sites) merged into the checked plan at `path`, and how many sites kept their
+    schedule. A plan of another dataset is refused rather than overwritten."""
+    from .planfile import read_checked_plan
+
+    old = read_checked_plan(path)
+    if old.dataset_name != dataset.name or old.week != week:
+        raise DataError(Problem(str(path), None, "dataset_name", f"{old.dataset_name} {old.week}",
+                                f"a plan of dataset {dataset.name!r} for {week}, which the plan of the chosen "
+                                "sites goes into (plan into another --out, or move this plan away)"))
+    merged = merge_sites(old, dataset, fresh, settings)
+    fresh_sites = {s.id for s in fresh.sites}
+    return merged, sum(1 for s in merged.sites if s.id not in fresh_sites)
 
 
 def checked_plan(dataset: Dataset, week: str, **kwargs) -> WeekPlan:

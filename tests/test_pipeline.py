@@ -30,3 +30,50 @@ def test_plan_and_write_verifies_then_writes(tmp_path):
     outcome = plan_and_write(ds, WEEK, tmp_path, workers=1)
     assert outcome.plan_path == tmp_path / "audio_manifests" / WEEK / "plan.json"
     assert outcome.plan_path.exists() and outcome.infeasible == {}
+
+
+def test_a_district_plan_goes_into_the_week_plan_and_the_other_sites_keep_theirs(tmp_path):
+    from week_helpers import by_site, copy_tiny, loa, plan_week, with_second_district
+
+    week = plan_week(with_second_district(copy_tiny(tmp_path)), tmp_path / "out")
+    before = week.plan()
+    chu_se = [s for s in before.sites if s.district_id == "chu-se"]
+    calendars = {s.id: week.calendar(s).read_bytes() for s in chu_se}
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1,
+                 "--district", "krong-pa", "--set", "weights.spread_days=2")
+    assert result.exit_code == 0, result.output
+    assert f"{len(chu_se)} other site(s) kept their schedule" in result.output
+    after = week.plan()
+    assert [s.id for s in after.sites] == [s.id for s in before.sites]
+    assert all(by_site(after)[s.id] == by_site(before)[s.id] for s in chu_se)
+    assert {s.id: week.calendar(s).read_bytes() for s in chu_se} == calendars
+    assert by_site(after)["krong-pa-ia-rsai"] and ("set", "weights.spread_days=2") in after.settings
+
+
+def test_a_plan_where_no_site_can_be_planned_leaves_the_outputs_as_they_were(tmp_path):
+    from conftest import edit
+    from week_helpers import copy_tiny, loa, plan_week
+
+    week = plan_week(copy_tiny(tmp_path), tmp_path / "out")
+    outputs = week.outputs()
+    edit(week.data / "policy.toml", "daily_cap_minutes = 150", "daily_cap_minutes = 1")
+    edit(week.data / "policy.toml", "daily_cap_minutes = 120", "daily_cap_minutes = 1")  # Chư Sê's own cap
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1,
+                 "--district", "chu-se")
+    assert result.exit_code == 3, result.output
+    assert "no schedule satisfies every requirement" in result.output
+    assert week.outputs() == outputs
+
+
+def test_a_plan_of_another_dataset_under_out_is_refused_not_overwritten(tmp_path):
+    from conftest import edit
+    from week_helpers import copy_tiny, loa, plan_week
+
+    week = plan_week(copy_tiny(tmp_path), tmp_path / "out")
+    outputs = week.outputs()
+    other = copy_tiny(tmp_path, "other")
+    edit(other / "dataset.toml", 'name = "tiny"', 'name = "other"')
+    result = loa("plan", "--data", other, "--week", WEEK, "--out", week.out, "--workers", 1, "--district", "chu-se")
+    assert result.exit_code == 2, result.output
+    assert "plan.json" in result.output and "'other'" in result.output and "Traceback" not in result.output
+    assert week.outputs() == outputs

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..domain import WeekPlan, week_days
+from ..domain import WeekPlan, placements_by_site, week_days
 from ..errors import ExportError
 from ..fsutil import OutputRun, is_inside
 from . import audio, ical, manifest
@@ -143,9 +143,7 @@ def _outputs(plan: WeekPlan, out: Path, detail: str, only: set[str] | None,
     infos = audio.probe_many(wanted)
     _check_audio_unchanged(plan, infos)
 
-    by_site: dict[str, list] = {}
-    for p in plan.placements:
-        by_site.setdefault(p.site_id, []).append(p)
+    by_site = placements_by_site(plan.placements)
     districts: dict[str, list] = {}
     for site in sorted(plan.sites, key=lambda s: s.id):
         districts.setdefault(site.district_id, []).append(site)

@@ -16,7 +16,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
+from ..domain import Placement, PlanItem, PlanSite, WeekPlan, placements_by_site, week_days
 from .i18n import day_name, label, language_name, number, topic_code, week_title
 from .kpis import TEXT_COLUMNS, producers
 from .levels import page_words, producer_title, titled, unit_title, words
@@ -204,10 +204,7 @@ def district_html(plan: WeekPlan, district_id: str, raw: dict[str, pd.DataFrame]
     columns = ([(label("district_total", lang, level_words), row) for row in drow]
                + [(s.name, srows.get(s.id, {})) for s in sites])
     t0, t1 = _time_range(plan)
-    by_site: dict[str, list[Placement]] = {s.id: [] for s in sites}
-    for p in plan.placements:
-        if p.site_id in by_site:
-            by_site[p.site_id].append(p)
+    by_site = placements_by_site(plan.placements)
     views = []
     for s in sites:
         placements = by_site[s.id]

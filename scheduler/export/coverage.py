@@ -26,7 +26,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from ..domain import Placement, PlanItem, PlanSite, SolveStatus, WeekPlan
+from ..domain import Placement, PlanItem, PlanSite, SolveStatus, WeekPlan, placements_by_site
 from .i18n import topic_code, topic_name
 
 Items = dict[tuple[str, str], PlanItem]
@@ -64,13 +64,6 @@ def relay_coverage(site: PlanSite, placements: list[Placement], items: Items) ->
     return out
 
 
-def _by_site(plan: WeekPlan) -> dict[str, list[Placement]]:
-    out: dict[str, list[Placement]] = defaultdict(list)
-    for p in plan.placements:
-        out[p.site_id].append(p)
-    return out
-
-
 def _round(frame: pd.DataFrame, whole: tuple[str, ...], one: tuple[str, ...] = ()) -> pd.DataFrame:
     for c in whole:
         frame[c] = frame[c].round(0).astype("int64")
@@ -82,7 +75,7 @@ def _round(frame: pd.DataFrame, whole: tuple[str, ...], one: tuple[str, ...] = (
 def _reach_rows(plan: WeekPlan, sites: list[PlanSite], key) -> dict[object, dict]:
     """Plays, minutes, listener-plays, people reached and sites, grouped by `key(item)`."""
     items = {(i.kind, i.id): i for i in plan.items}
-    placements = _by_site(plan)
+    placements = placements_by_site(plan.placements)
     rows: dict[object, dict] = {}
     for site in sites:
         groups: dict[object, list[Placement]] = defaultdict(list)
@@ -130,7 +123,7 @@ def segment_frame(plan: WeekPlan, sites: list[PlanSite] | None = None) -> pd.Dat
 def relay_frame(plan: WeekPlan) -> pd.DataFrame:
     """Relays due and aired in full per district and source, then the province per source."""
     items = {(i.kind, i.id): i for i in plan.items}
-    placements = _by_site(plan)
+    placements = placements_by_site(plan.placements)
     per: dict[tuple[str, str, str], list[int]] = {}
     for site in sorted(plan.sites, key=lambda s: (s.district_name, s.district_id, s.id)):
         for source, (due, aired) in relay_coverage(site, placements.get(site.id, []), items).items():

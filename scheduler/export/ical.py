@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from ..domain import TIMEZONE, Placement, PlanSite, WeekPlan, week_days
+from ..domain import TIMEZONE, Placement, PlanSite, WeekPlan, placements_by_site, week_days
 from ..errors import ExportError
 from ..fsutil import cache_root, write_text_atomic
 from . import sessions as sess
@@ -215,11 +215,10 @@ def build_events(plan: WeekPlan, placements, previous: icalendar.Calendar | None
     items = {(i.kind, i.id): i for i in plan.items}
     stamp = dtstamp(plan)
     occurrence = _occurrences(placements)
-    by_site: dict[str, list[Placement]] = defaultdict(list)
-    for p in placements:
-        if p.site_id not in sites:
-            raise ExportError(f"plan {plan.week}: placement at unknown site {p.site_id!r}")
-        by_site[p.site_id].append(p)
+    by_site = placements_by_site(placements)
+    unknown = sorted(set(by_site) - set(sites))
+    if unknown:
+        raise ExportError(f"plan {plan.week}: placement at unknown site {unknown[0]!r}")
     events: Events = {}
     for site_id, todo in sorted(by_site.items()):
         site = sites[site_id]

@@ -19,7 +19,7 @@ from datetime import date
 
 import pandas as pd
 
-from ..domain import Placement, PlanItem, PlanSite, WeekPlan, week_days
+from ..domain import Placement, PlanItem, PlanSite, WeekPlan, placements_by_site, week_days
 from ..rules import split_sessions
 from . import coverage
 from .i18n import LANG_PREFIX, RELAY_PREFIX, label
@@ -203,9 +203,7 @@ def kpis(plan: WeekPlan, lang: str | None = None) -> dict[str, pd.DataFrame]:
     """
     items = {(i.kind, i.id): i for i in plan.items}
     unit_gap = {sid: u.gap for u in plan.units for sid in u.site_ids}
-    by_site: dict[str, list[Placement]] = defaultdict(list)
-    for p in plan.placements:
-        by_site[p.site_id].append(p)
+    by_site = placements_by_site(plan.placements)
 
     sites = sorted(plan.sites, key=lambda s: (s.district_name, s.district_id, s.name, s.id))
     site_rows = [_site_row(plan, s, by_site[s.id], items, unit_gap) for s in sites]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ..domain import PlanSite, WeekPlan, week_days
+from ..domain import PlanSite, WeekPlan, placements_by_site, week_days
 from ..errors import ExportError
 from ..fsutil import OutputRun, is_inside, write_all_or_nothing
 from . import sessions as sess
@@ -174,10 +174,7 @@ def district_summary(plan: WeekPlan, district_id: str, frames: dict | None = Non
     frames = frames if frames is not None else kpis(plan)
     site_rows = {r["site_id"]: r for r in frames["site"].to_dict("records")}
     (total,) = frames["district"][frames["district"]["district_id"] == district_id].to_dict("records")
-    by_site: dict[str, list] = {s.id: [] for s in sites}
-    for p in plan.placements:
-        if p.site_id in by_site:
-            by_site[p.site_id].append(p)
+    by_site = placements_by_site(plan.placements)
     rows = []
     for n, s in enumerate(sites, start=1):
         r = site_rows[s.id]

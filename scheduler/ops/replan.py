@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from ..domain import Dataset, Freeze, Placement, SolveStatus, WeekPlan
+from ..domain import Dataset, Placement, SolveStatus, WeekPlan, placements_by_site
 from ..errors import BugError, DataError, Problem
 from ..rules import DAY
 from ..solver.cache import SolutionCache, unit_inputs
@@ -97,9 +97,7 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
     inserted = inserted or {}
     start = week_minute(old, cutoff)
     monday = datetime.combine(old.monday, datetime.min.time())
-    by_site: dict[str, list[Placement]] = defaultdict(list)
-    for p in old.placements:
-        by_site[p.site_id].append(p)
+    by_site = placements_by_site(old.placements)
     old_units = {u.unit_id: u for u in old.units}
     overriding = frozenset(overriding) | frozenset(i.id for i in old.items if i.level == "emergency")
     until_of: dict[str, int] = {}  # site -> end of its free span
@@ -163,6 +161,14 @@ def _solve(old, dataset, units, pins, freezes, workers, cache, settings, stats, 
                      pinned={k: v for k, v in pins.items() if k in ids}, freezes=freezes)
 
 
+def merge_sites(old: WeekPlan, dataset: Dataset, fresh: WeekPlan,
+                settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
+    """`fresh`, a plan of some sites from scratch, in place of those sites in `old`, the week's
+    plan they go into: the other sites keep their schedule, and a unit `fresh` could not plan
+    keeps its previous one."""
+    return _merge(old, dataset, fresh, placements_by_site(old.placements), lambda p: False, {}, settings)[0]
+
+
 def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: dict[str, list[Placement]], kept,
            inserted: dict[str, tuple[Placement, ...]],
            settings: tuple[tuple[str, str], ...]) -> tuple[WeekPlan, dict[str, list[str]]]:
@@ -174,9 +180,7 @@ def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: d
     placements = dict(by_site)
     infeasible: dict[str, list[str]] = {}
     new_sites = {s.id: s for s in partial.sites} if partial else {}
-    new_by_site: dict[str, list[Placement]] = defaultdict(list)
-    for p in partial.placements if partial else ():
-        new_by_site[p.site_id].append(p)
+    new_by_site = placements_by_site(partial.placements if partial else ())
     for result in partial.units if partial else ():
         if not SolveStatus(result.status).planned:
             infeasible[result.unit_id] = list(result.conflicts)
