@@ -448,7 +448,7 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
                  --set policy.max_session_minutes=30 --set weights.spread_days=2
         loa plan --data data/gia_lai_2024 --week 2024-W10 --executor dask --scheduler tcp://10.0.0.5:8786
     """
-    from .export import export_all, output_folders
+    from .export import export_all, export_sites, output_folders
     from .fsutil import OutputRun
     from .pipeline import check_week, emergency_bulletins, plan_and_write, prepare_dataset, select_sites
     from .solver.cache import SolutionCache
@@ -477,7 +477,12 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
             outcome = plan_and_write(dataset, week, out, site_ids, workers, progress=progress, settings=recorded,
                                      run=run, executor=executor, scheduler=scheduler,
                                      cache=None if no_cache else SolutionCache.default())
-        summary = None if no_export else export_all(outcome.plan, out, run=run)
+        if no_export:
+            summary = None
+        elif outcome.stats.get("kept_sites"):  # went into the week's plan: the other sites' files stand
+            summary = export_sites(outcome.plan, out, set(site_ids), run)
+        else:
+            summary = export_all(outcome.plan, out, run=run)
         run.commit()
     plan = outcome.plan
     _print_plan_summary(plan, outcome.wall_s)

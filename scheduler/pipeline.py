@@ -227,7 +227,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
 
     With `bulletin`, it is first added to the dataset (with its Circular 39 level) and placed by
     its level (`ops.bulletin`); the re-plan then covers the sites in its scope."""
-    from .export import details_in, export_all, output_folders
+    from .export import export_sites, output_folders
     from .planfile import read_checked_plan
 
     started = time.perf_counter()
@@ -262,10 +262,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
             path = plan_path(out, old.week)
             run.write_chunks(path, plan_chunks(result.plan, path))
             # only the changed sites' files: every other one would be written byte for byte as it is
-            exported = None
-            for detail in details_in(out, old.week) if export else ():
-                done = export_all(result.plan, out, detail, run=run, only=set(result.changed_sites))
-                exported = exported or done  # the sessions calendars' summary (the default level)
+            exported = export_sites(result.plan, out, set(result.changed_sites), run) if export else None
             run.commit()
         except BaseException:
             if added is not None:  # a bulletin that is not sent is not left in the dataset either

@@ -250,6 +250,13 @@ def details_in(out: Path, week: str) -> tuple[str, ...]:
     return ("sessions", "items") if items else ("sessions",)
 
 
+def export_sites(plan: WeekPlan, out: Path, sites: set[str], run: OutputRun) -> ExportSummary:
+    """Re-export `sites` (and their districts' files) of a plan whose other sites' files stand, at
+    every calendar level written for the week, so none goes stale; the 'sessions' summary."""
+    summaries = [export_all(plan, out, detail, run=run, only=sites) for detail in details_in(out, plan.week)]
+    return summaries[0]
+
+
 def export_all(plan: WeekPlan, out: Path, detail: str = "sessions", run: OutputRun | None = None,
                only: set[str] | None = None) -> ExportSummary:
     """Write calendars/<week>/... and audio_manifests/<week>/<site>/<date>.{m3u8,json} under `out`.
