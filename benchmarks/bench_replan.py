@@ -38,10 +38,13 @@ def loa(args: list[str], env: dict) -> float:
     return time.perf_counter() - t
 
 
-def scenarios(week_monday: str, district: str, site: str) -> list[tuple[str, list[list[str]]]]:
-    """(label, commands) with {data}, {plan}, {audio}, {text} filled in per run; the last command is timed."""
+def scenarios(week: str, week_monday: str, district: str, site: str) -> list[tuple[str, list[list[str]]]]:
+    """(label, commands) with {data}, {plan}, {out}, {audio}, {text} filled in per run; the last
+    command is timed."""
     wed = f"{week_monday[:8]}{int(week_monday[8:]) + 2:02d}"
     return [
+        (f"plan --district {district} from scratch, into the week's plan (province kept)",
+         [["plan", "--data", "{data}", "--week", week, "--out", "{out}", "--district", district]]),
         ("re-plan, nothing changed (province)", [["replan", "--plan", "{plan}", "--from", f"{wed} 12:00"]]),
         (f"add-item for one site ({site}) + re-plan (province)",
          [["add-item", "--data", "{data}", "{audio}", "--title", "Lịch tiếp công dân tuần này", "--topic", "7",
@@ -94,7 +97,7 @@ def main() -> None:
         subprocess.run(["espeak-ng", "-v", "vi", "-w", str(audio), "Lịch tiếp công dân tuần này: thứ năm, từ "
                         "bảy giờ rưỡi sáng, tại trụ sở ủy ban nhân dân xã."], check=True)
         rows = []
-        for label, commands in scenarios(old.monday.isoformat(), args.district, args.site):
+        for label, commands in scenarios(args.week, old.monday.isoformat(), args.district, args.site):
             times = []
             for run in range(args.runs):
                 work = tmp / f"run-{len(rows)}-{run}"
@@ -102,7 +105,8 @@ def main() -> None:
                 shutil.copytree(base_out, work / "out", symlinks=True)
                 plan = work / "out" / "audio_manifests" / args.week / "plan.json"
                 # the copied plan names its dataset relative to itself: point it at the copy
-                fill = {"{data}": str(work / "data"), "{plan}": str(plan), "{audio}": str(audio),
+                fill = {"{data}": str(work / "data"), "{plan}": str(plan), "{out}": str(work / "out"),
+                        "{audio}": str(audio),
                         "{text}": str(text), "{province}": province}
                 # a district centre's machine keeps its audio probes and what it knows of the
                 # calendars it wrote; the solved units are dropped
@@ -141,6 +145,10 @@ def _province(data: Path) -> str:
 
 
 def _check(old, new, command: list[str]) -> None:
+    if {s.id for s in old.sites} != {s.id for s in new.sites}:
+        raise SystemExit(f"{' '.join(command)}: the plan lost or gained sites")
+    if "--from" not in command:
+        return
     cut = command[command.index("--from") + 1]
     from datetime import datetime
 
@@ -149,8 +157,6 @@ def _check(old, new, command: list[str]) -> None:
     after = sorted((p for p in new.placements if p.start < when), key=lambda p: (p.site_id, p.start, p.item_id))
     if before != after:
         raise SystemExit(f"{' '.join(command)}: placements before {cut} changed")
-    if {s.id for s in old.sites} != {s.id for s in new.sites}:
-        raise SystemExit(f"{' '.join(command)}: the plan lost or gained sites")
 
 
 if __name__ == "__main__":
