@@ -139,7 +139,12 @@ def _into_previous(path: Path, dataset: Dataset, week: str, fresh: WeekPlan,
     schedule. A plan of another dataset is refused rather than overwritten."""
     from .planfile import read_checked_plan
 
-    old = read_checked_plan(path)
+    try:
+        old = read_checked_plan(path)
+    except DataError as exc:  # say why a plan from scratch reads it, and the way out
+        raise DataError(exc.problems + [Problem(str(path), None, None, None, (
+            "the week's plan, which the plan of the chosen sites goes into: plan the whole week (no "
+            "--district/--site) to replace it, or plan into another --out"))], exc.more) from None
     if old.dataset_name != dataset.name or old.week != week:
         raise DataError(Problem(str(path), None, "dataset_name", f"{old.dataset_name} {old.week}",
                                 f"a plan of dataset {dataset.name!r} for {week}, which the plan of the chosen "

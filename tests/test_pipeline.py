@@ -77,3 +77,15 @@ def test_a_plan_of_another_dataset_under_out_is_refused_not_overwritten(tmp_path
     assert result.exit_code == 2, result.output
     assert "plan.json" in result.output and "'other'" in result.output and "Traceback" not in result.output
     assert week.outputs() == outputs
+
+
+def test_a_broken_week_plan_under_out_is_named_with_the_way_out_and_left_as_it_is(tmp_path):
+    from week_helpers import copy_tiny, loa, plan_week
+
+    week = plan_week(copy_tiny(tmp_path), tmp_path / "out")
+    week.plan_path.write_text('{"format": 2, "week": "2024-W10"', encoding="utf-8")
+    outputs = week.outputs()
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1, "--site", "chu-se-tt")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "a UTF-8 JSON plan" in result.output and "plan the whole week (no --district/--site)" in result.output
+    assert week.outputs() == outputs
