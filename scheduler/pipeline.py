@@ -113,16 +113,19 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     stats: dict = {}
     plan = checked_plan(dataset, week, site_ids=site_ids, workers=workers, progress=progress, settings=settings,
                         executor=executor, scheduler=scheduler, cache=cache, stats=stats)
-    infeasible = {_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts)
-                  for u in plan.units if not SolveStatus(u.status).planned}
-    if len(infeasible) == len(plan.units):  # a failed run: the previous outputs stay as they were
-        raise InfeasibleError(infeasible)
+    failed = [u for u in plan.units if not SolveStatus(u.status).planned]
+    if len(failed) == len(plan.units):  # a failed run: the previous outputs stay as they were
+        raise InfeasibleError({_unit_label(dataset, u.site_ids, u.district_id): list(u.conflicts) for u in failed})
     path = plan_path(out, week)
+    had: set[str] = set()  # sites with a schedule in the week's plan this one goes into
     if site_ids is not None and path.exists():
-        plan, kept = _into_previous(path, dataset, week, plan, settings)
-        stats["kept_sites"] = kept
-        infeasible = {u: ["kept the previous schedule: " + (c[0] if c else "no schedule found")] + c[1:]
-                      for u, c in infeasible.items()}
+        previous = _week_plan(path, dataset, week)
+        had = {s.id for s in previous.sites}
+        stats["kept_sites"] = len(had - {s.id for s in plan.sites})
+        plan = merge_sites(previous, dataset, plan, settings)
+    infeasible = {_unit_label(dataset, u.site_ids, u.district_id):
+                  (["kept the previous schedule: " + (u.conflicts[0] if u.conflicts else "no schedule found")]
+                   + list(u.conflicts[1:]) if had.issuperset(u.site_ids) else list(u.conflicts)) for u in failed}
     wall = time.perf_counter() - started
     if run is None:
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:
@@ -133,25 +136,22 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
     return PlanOutcome(plan, path, wall, infeasible, stats)
 
 
-def _into_previous(path: Path, dataset: Dataset, week: str, fresh: WeekPlan,
-                   settings: tuple[tuple[str, str], ...]) -> tuple[WeekPlan, int]:
-    """`fresh` (some sites) merged into the checked plan at `path`, and how many sites kept their
-    schedule. A plan of another dataset is refused rather than overwritten."""
+def _week_plan(path: Path, dataset: Dataset, week: str) -> WeekPlan:
+    """The week's plan under `out` that a plan of some sites goes into, checked; a broken one or
+    one of another dataset is refused with the way out, never overwritten."""
     from .planfile import read_checked_plan
 
     try:
-        old = read_checked_plan(path)
+        previous = read_checked_plan(path)
     except DataError as exc:  # say why a plan from scratch reads it, and the way out
         raise DataError(exc.problems + [Problem(str(path), None, None, None, (
             "the week's plan, which the plan of the chosen sites goes into: plan the whole week (no "
             "--district/--site) to replace it, or plan into another --out"))], exc.more) from None
-    if old.dataset_name != dataset.name or old.week != week:
-        raise DataError(Problem(str(path), None, "dataset_name", f"{old.dataset_name} {old.week}",
+    if previous.dataset_name != dataset.name or previous.week != week:
+        raise DataError(Problem(str(path), None, "dataset_name", f"{previous.dataset_name} {previous.week}",
                                 f"a plan of dataset {dataset.name!r} for {week}, which the plan of the chosen "
                                 "sites goes into (plan into another --out, or move this plan away)"))
-    merged = merge_sites(old, dataset, fresh, settings)
-    fresh_sites = {s.id for s in fresh.sites}
-    return merged, sum(1 for s in merged.sites if s.id not in fresh_sites)
+    return previous
 
 
 def checked_plan(dataset: Dataset, week: str, **kwargs) -> WeekPlan:

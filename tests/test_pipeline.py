@@ -89,3 +89,18 @@ def test_a_broken_week_plan_under_out_is_named_with_the_way_out_and_left_as_it_i
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "a UTF-8 JSON plan" in result.output and "plan the whole week (no --district/--site)" in result.output
     assert week.outputs() == outputs
+
+
+def test_a_site_that_cannot_be_planned_keeps_its_schedule_in_the_week_plan(tmp_path):
+    from week_helpers import by_site, copy_tiny, loa, plan_week, with_second_district
+
+    week = plan_week(with_second_district(copy_tiny(tmp_path)), tmp_path / "out")
+    before = by_site(week.plan())["krong-pa-ia-rsai"]
+    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:  # its 45-min relay no longer fits
+        f.write("\n[site.krong-pa-ia-rsai]\nmax_session_minutes = 20\n")
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1,
+                 "--district", "chu-se", "--district", "krong-pa", "--set", "weights.spread_days=2")
+    assert result.exit_code == 3, result.output
+    assert "Xã Ia RSai (krong-pa):\n  - kept the previous schedule: " in result.output
+    after = week.plan()
+    assert by_site(after)["krong-pa-ia-rsai"] == before and ("set", "weights.spread_days=2") in after.settings
