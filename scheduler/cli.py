@@ -666,7 +666,7 @@ def bulletin_cmd(plan_file, level, audio, text, voice, title, scope, cutoff, rep
 def _print_replan(outcome, as_json: bool) -> None:
     import json
 
-    from .ops.replan import changes_by_district
+    from .ops.replan import changes_by_district, kept_previous
 
     r = outcome.replanned
     if as_json:
@@ -701,8 +701,7 @@ def _print_replan(outcome, as_json: bool) -> None:
     if r.infeasible:
         from .errors import InfeasibleError
 
-        raise InfeasibleError({u: ["kept the previous schedule: " + (c[0] if c else "no schedule found")] + c[1:]
-                               for u, c in r.infeasible.items()})
+        raise InfeasibleError({u: kept_previous(c) for u, c in r.infeasible.items()})
 
 
 @main.command("explain")

@@ -17,7 +17,8 @@ from .policy import apply_settings, load_policy, with_policy
 from .rules import DAY, valid_days
 from .ops.additem import withdraw_segment
 from .ops.bulletin import Bulletin, add_bulletin, check_reach, emergency_placements, free_until
-from .ops.replan import WEEK_MINUTES, Replanned, merge_sites, parse_cutoff, replan_week, week_minute
+from .ops.replan import (WEEK_MINUTES, Replanned, kept_previous, merge_sites, parse_cutoff, replan_week,
+                         week_minute)
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
@@ -124,8 +125,7 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
         stats["kept_sites"] = len(had - {s.id for s in plan.sites})
         plan = merge_sites(previous, dataset, plan, settings)
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id):
-                  (["kept the previous schedule: " + (u.conflicts[0] if u.conflicts else "no schedule found")]
-                   + list(u.conflicts[1:]) if had.issuperset(u.site_ids) else list(u.conflicts)) for u in failed}
+                  kept_previous(u.conflicts) if had.issuperset(u.site_ids) else list(u.conflicts) for u in failed}
     wall = time.perf_counter() - started
     if run is None:
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:

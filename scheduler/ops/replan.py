@@ -161,6 +161,12 @@ def _solve(old, dataset, units, pins, freezes, workers, cache, settings, stats, 
                      pinned={k: v for k, v in pins.items() if k in ids}, freezes=freezes)
 
 
+def kept_previous(conflicts) -> list[str]:
+    """A unit's conflicts when it keeps the schedule it had (a re-plan, or a plan of some sites
+    into the week's plan), said first."""
+    return ["kept the previous schedule: " + (conflicts[0] if conflicts else "no schedule found")] + list(conflicts[1:])
+
+
 def merge_sites(old: WeekPlan, dataset: Dataset, fresh: WeekPlan,
                 settings: tuple[tuple[str, str], ...] = ()) -> WeekPlan:
     """`fresh`, a plan of some sites from scratch, in place of those sites in `old`, the week's
