@@ -16,12 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
+from ortools.util.python.sorted_interval_list import Domain
 
 from . import objective
 from ..rules import relay_matches
 from .problem import DAY, ReqKey, UnitProblem, day_label, relay_requirement_text, segment_requirement_text
 
 SEED = 20240101
+_BOOL = Domain(0, 1)
 
 
 def _sum(variables) -> cp_model.LinearExprT:
@@ -45,26 +47,30 @@ class _Builder:
     def __init__(self, problem: UnitProblem, explain: bool):
         self.p = problem
         self.m = cp_model.CpModel()
+        self.proto = self.m.proto
         self.explain = explain
         self.assumptions: dict[ReqKey, cp_model.IntVar] = {}
         self.terms: dict[str, list[tuple[object, int]]] = defaultdict(list)
-        self.pick = [self.m.new_bool_var(f"pick{i}") for i in range(len(problem.options))]
+        self.pick = [self.bool_var(f"pick{i}") for i in range(len(problem.options))]
         self.fill: dict[tuple[str, int, int], cp_model.IntVar] = {}
         lead = problem.pinned.lead if problem.pinned else ""
+        open_options = [(o, opt) for o, opt in enumerate(problem.options) if not opt.blocked_by]
         for seg_id, seg in sorted(problem.segments.items()):
             days = set(problem.segment_days[seg_id])
-            kept, gap = problem.plays_kept.get(seg_id, ()), problem.min_gap(seg)
-            for o, opt in enumerate(problem.options):
-                if opt.day in days and not opt.blocked_by:
-                    for b, bin_ in enumerate(opt.bins):
-                        if seg_id == lead and opt.continues:
-                            continue  # a priority bulletin opens a new session (`add_priority_lead`)
-                        first, last = opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - seg.duration_min
-                        if seg.duration_min <= bin_.minutes and all(first - k >= gap or k - last >= gap for k in kept):
-                            self.fill[(seg_id, o, b)] = self.m.new_bool_var(f"fill:{seg_id}:{o}:{b}")
+            kept, gap, dur = problem.plays_kept.get(seg_id, ()), problem.min_gap(seg), seg.duration_min
+            for o, opt in open_options:
+                if opt.day not in days or (seg_id == lead and opt.continues):
+                    continue  # a priority bulletin opens a new session (`add_priority_lead`)
+                for b, bin_ in enumerate(opt.bins):
+                    if dur > bin_.end - bin_.start:
+                        continue
+                    first, last = opt.day * DAY + bin_.start, opt.day * DAY + bin_.end - dur
+                    if not kept or all(first - k >= gap or k - last >= gap for k in kept):
+                        self.fill[(seg_id, o, b)] = self.bool_var(f"fill:{seg_id}:{o}:{b}")
         # plays[(segment, day, window)]: the segment airs in that window that day
         self.plays: dict[tuple[str, int, str], list] = defaultdict(list)
         self._daily: dict[tuple[str, int], list] = defaultdict(list)
+        self._played: dict[tuple[str, int], object] = {}
         # the fills of each segment and of each day, indexed once: the rules ask for them per
         # segment and per day (scanning every fill each time was a quarter of building the model)
         self.fills_of: dict[str, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
@@ -76,16 +82,25 @@ class _Builder:
             self.fills_of[seg_id].append((o, b, var))
             self.fills_on[opt.day].append((seg_id, var))
 
+    def bool_var(self, name: str) -> cp_model.IntVar:
+        """`CpModel.new_bool_var` with one shared domain: a unit has thousands of fills, and
+        building a Domain for each was a tenth of building the model."""
+        return cp_model.IntVar(self.proto).with_name(name).with_domain(_BOOL)
+
     def guard(self, ct: cp_model.Constraint, key: ReqKey | None) -> None:
         """Enforce a constraint only under its requirement's assumption literal (explain mode)."""
         if self.explain and key is not None:
             if key not in self.assumptions:
-                self.assumptions[key] = self.m.new_bool_var(f"req:{key}")
+                self.assumptions[key] = self.bool_var(f"req:{key}")
             ct.only_enforce_if(self.assumptions[key])
 
     def played(self, seg_id: str, day: int):
-        """1 if the segment airs that day (plays are once a day), as a linear expression."""
-        return _sum(self._daily.get((seg_id, day), []))
+        """1 if the segment airs that day (plays are once a day), as a linear expression (built
+        once: several rules and terms ask for it)."""
+        key = (seg_id, day)
+        if key not in self._played:
+            self._played[key] = _sum(self._daily.get(key, []))
+        return self._played[key]
 
 
 def add_windows(b: _Builder) -> None:
@@ -226,7 +241,7 @@ def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: ReqKey) -> None:
         items = ordered[d1]
         later[(d1, len(items) - 1)] = items[-1][2]
         for i in range(len(items) - 2, min(ks) - 1, -1):
-            v = b.m.new_bool_var(f"after:{seg_id}:{d1}:{i}")
+            v = b.bool_var(f"after:{seg_id}:{d1}:{i}")
             b.m.add(v == items[i][2] + later[(d1, i + 1)])
             later[(d1, i)] = v
     for var, d1, k in needs:
@@ -264,7 +279,7 @@ def add_priority_lead(b: _Builder) -> None:
             counts = b.pick[o]
             b.guard(b.m.add(_sum(at[o]) >= b.pick[o] - (earlier if earlier is not None else 0)), key)
         elif in_option[o]:  # it cannot: PAR items only after it has aired
-            counts = b.m.new_bool_var(f"carries:{o}")
+            counts = b.bool_var(f"carries:{o}")
             b.m.add_max_equality(counts, [v for _bi, _s, v in in_option[o]])
             b.guard(b.m.add(counts <= (earlier if earlier is not None else 0)), key)
         else:
@@ -272,7 +287,7 @@ def add_priority_lead(b: _Builder) -> None:
         if earlier is None:
             earlier = counts
             continue
-        z = b.m.new_bool_var(f"earlier:{o}")
+        z = b.bool_var(f"earlier:{o}")
         b.m.add_max_equality(z, [counts, earlier])
         earlier = z
     leads = [v for o in order for v in at[o]]
@@ -325,7 +340,7 @@ def add_objective(b: _Builder) -> None:
         for window in windows:
             plays = [v for d in range(7) for v in b.plays.get((seg_id, d, window), [])]
             if plays:
-                u = b.m.new_bool_var(f"part:{seg_id}:{window}")
+                u = b.bool_var(f"part:{seg_id}:{window}")
                 b.m.add(u <= _sum(plays))
                 reached.append(u)
                 b.terms["spread_dayparts"].append((u, round(objective.spread_dayparts(w, scale))))
@@ -334,7 +349,7 @@ def add_objective(b: _Builder) -> None:
         for d in range(6):
             today, tomorrow = b.played(seg_id, d), b.played(seg_id, d + 1)
             if not isinstance(today, int) and not isinstance(tomorrow, int):
-                z = b.m.new_bool_var(f"next:{seg_id}:{d}")
+                z = b.bool_var(f"next:{seg_id}:{d}")
                 b.m.add(z >= today + tomorrow - 1)
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
@@ -350,11 +365,25 @@ def add_objective(b: _Builder) -> None:
     for (seg_id, o, _bi), var in b.fill.items():
         topics[p.segments[seg_id].topic].append(var)
     for topic, vars_ in sorted(topics.items()):
-        v = b.m.new_bool_var(f"topic:{topic}")
+        v = b.bool_var(f"topic:{topic}")
         b.m.add(v <= _sum(vars_))
         b.terms["variety"].append((v, round(objective.variety(w, scale))))
-    pairs = [(var, coef) for items in b.terms.values() for var, coef in items if coef]
-    b.m.maximize(_weighted([v for v, _ in pairs], [c for _, c in pairs]))
+    _maximize(b.m, (pair for items in b.terms.values() for pair in items))
+
+
+def _maximize(model: cp_model.CpModel, terms) -> None:
+    """`model.maximize(sum of coef x var)`, written into the proto as CP-SAT writes it (one
+    coefficient per variable, by index, negated with a -1 scaling): the wrapper appends the
+    thousands of terms one at a time in Python, which was a sixth of building the model."""
+    coefs: dict[int, int] = defaultdict(int)
+    for var, coef in terms:
+        coefs[var.index] += coef
+    index = sorted(i for i, c in coefs.items() if c)
+    model.clear_objective()
+    objective = model.proto.objective
+    objective.vars.extend(index)
+    objective.coeffs.extend(-coefs[i] for i in index)
+    objective.scaling_factor = -1.0
 
 
 RULES = (add_windows, add_session_spacing, add_mandatory_relays, add_relay_minimums, add_bins, add_weekly_plays,
@@ -426,9 +455,11 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
         status = solver.solve(_with_relay_days(um, carriers, chosen))
         used += solver.deterministic_time
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            for index in range(len(um.model.proto.variables)):
-                var = um.model.get_int_var_from_proto_index(index)
-                um.model.add_hint(var, solver.value(var))
+            # every variable's value, written into the hint at once (the copy has the same
+            # variables); hinting them one at a time cost a tenth of the warm start
+            hint = um.model.proto.solution_hint
+            hint.vars.extend(range(len(um.model.proto.variables)))
+            hint.values.extend(solver.response_proto.solution)
             return used
     return used
 
