@@ -44,9 +44,11 @@ def check_week(week: str) -> str:
     return week_label(monday)
 
 
-def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple[str, ...] = ()) -> Dataset:
-    """Load a dataset and apply `--policy FILE` then `--set key=value` overrides."""
-    dataset = load_dataset(data)
+def prepare_dataset(data: Path, policy_file: Path | None = None, settings: tuple[str, ...] = (),
+                    loaded: Dataset | None = None) -> Dataset:
+    """Load a dataset (unless this run has it `loaded` already) and apply `--policy FILE` then
+    `--set key=value` overrides."""
+    dataset = loaded if loaded is not None else load_dataset(data)
     return with_settings(dataset, settings, load_policy(policy_file) if policy_file is not None else None)
 
 
@@ -246,7 +248,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
             monday = datetime.combine(old.monday, datetime.min.time())
             added = add_bulletin(bulletin, root, when, monday + timedelta(days=6))
         try:
-            dataset = prepare_dataset(root, policy_file, settings)
+            dataset = prepare_dataset(root, policy_file, settings, added.dataset if added is not None else None)
             if dataset.name != old.dataset_name:
                 raise DataError(Problem("--data", None, "name", dataset.name,
                                         f"the dataset the plan was made from ({old.dataset_name!r})"))

@@ -23,20 +23,22 @@ def _minute(dt: datetime) -> int:
 def check_windows(rules: SiteRules, placements: list[Placement]) -> list[str]:
     """Inside windows, outside quiet hours and blackouts, on broadcast days only."""
     out = []
+    closed_at = _closed_minutes(rules.windows, rules.quiet_hours)
     for p in placements:
-        label = f"{p.kind} {p.item_id} at {p.start:%a %H:%M}"
+        found = []
         if p.start.weekday() not in rules.broadcast_days:
-            out.append(f"{label}: not a broadcast day")
+            found.append("not a broadcast day")
         if p.end.date() != p.start.date() and p.end != datetime.combine(p.start.date() + timedelta(days=1), datetime.min.time()):
-            out.append(f"{label}: runs past midnight")
+            found.append("runs past midnight")
         first = _minute(p.start)
-        closed = _closed_minutes(rules.windows, rules.quiet_hours)[first:first + p.minutes]
+        closed = closed_at[first:first + p.minutes]
         if closed.strip(b"\0"):
             why = next(c for c in closed if c)
-            out.append(f"{label}: outside every broadcast window" if why == 1 else f"{label}: in quiet hours")
+            found.append("outside every broadcast window" if why == 1 else "in quiet hours")
         blackout = dark(rules.blackouts, p.start, p.end)
         if blackout is not None:
-            out.append(f"{label}: during blackout \"{blackout.title}\"")
+            found.append(f"during blackout \"{blackout.title}\"")
+        out += [f"{p.kind} {p.item_id} at {p.start:%a %H:%M}: {what}" for what in found]
     return out
 
 

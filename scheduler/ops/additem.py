@@ -91,6 +91,9 @@ class NewSegment:
     # segments.csv before and after the row (`withdraw_segment` puts the first back)
     csv_before: bytes = field(default=b"", repr=False, compare=False)
     csv_after: bytes = field(default=b"", repr=False, compare=False)
+    # the dataset with the row, as validated before it was published: the run that added it plans
+    # with it rather than load the folder again
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
 
     def plays(self) -> str:
         return f"{self.min_plays}" if self.min_plays == self.max_plays else f"{self.min_plays}..{self.max_plays}"
@@ -464,7 +467,7 @@ def _add_locked(root: Path, audio: Path | None, text_path: Path | None, bulletin
         valid_from=new.valid_from, valid_to=new.valid_to, scope=new.scope, min_gap_min=new.min_gap_min,
         source=new.source, synthetic=bulletin is not None, line=line, sites=sites,
         warnings=tuple(w for w in candidate.warnings if w.file == "segments.csv" and w.line == line),
-        csv_before=csv_before, csv_after=csv_after)
+        csv_before=csv_before, csv_after=csv_after, dataset=candidate)
 
 
 def withdraw_segment(data_dir: str | Path, new: NewSegment, wait_s: float = LOCK_WAIT_S) -> bool:
