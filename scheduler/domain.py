@@ -506,7 +506,7 @@ UTC_OFFSET = "+07:00"  # Asia/Ho_Chi_Minh has kept +07:00 since 1975
 
 def local_iso(dt: datetime) -> str:
     """A naive local wall-clock time as ISO 8601 with the Vietnam offset."""
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + UTC_OFFSET
+    return dt.isoformat(timespec="seconds") + UTC_OFFSET  # C-fast; strftime took twice as long
 
 
 def week_monday(week: str) -> date:
