@@ -348,6 +348,7 @@ class OutputRun:
         self.folders = tuple(sorted({Path(f).as_posix() for f in folders}))
         self.stage: Path | None = None
         self.cloned: list[str] = []
+        self._inside: set[Path] = set()  # staged folders found to lie inside the stage
         self.recovered: list[str] = []
         self._lock_fd: int | None = None
         self._committed = False
@@ -436,13 +437,15 @@ class OutputRun:
     # ---- staging
 
     def _owner(self, path: Path) -> tuple[str, Path]:
-        """(owned folder, path relative to --out) of an output path, or ExportError."""
-        rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.out)))
-        if rel.is_absolute() or ".." in rel.parts:
+        """(owned folder, path relative to --out) of an output path, or ExportError. `abspath`
+        folds every `..`, so a path that leaves --out does not start with it."""
+        full, base = os.path.abspath(path), os.path.abspath(self.out).rstrip(os.sep) + os.sep
+        if not full.startswith(base):
             raise ExportError(f"{path}: outside --out {self.out}; nothing was written")
+        rel = full[len(base):]
         for folder in self.folders:
-            if rel.as_posix().startswith(folder + "/"):
-                return folder, rel
+            if rel.startswith(folder + "/"):
+                return folder, Path(rel)
         raise ExportError(f"{path}: not in an output folder of this run ({', '.join(self.folders)})")
 
     def _clone(self, folder: str) -> None:
@@ -492,8 +495,11 @@ class OutputRun:
         if folder not in self.cloned:
             self._clone(folder)
         staged = self.stage / "new" / rel
-        if not is_inside(staged.parent, self.stage) and staged.parent.exists():
-            raise ExportError(f"{path}: leads outside --out {self.out}; nothing was written")
+        if staged.parent not in self._inside:  # a run writes many files per folder: each found inside once
+            if is_inside(staged.parent, self.stage):
+                self._inside.add(staged.parent)
+            elif staged.parent.exists():
+                raise ExportError(f"{path}: leads outside --out {self.out}; nothing was written")
         return staged
 
     def write(self, path: Path, data: bytes) -> None:
