@@ -26,6 +26,7 @@ from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, Plan
                      SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
 from .fsutil import is_inside, read_regular, write_chunks_atomic
+from .io.jsontext import json_lines
 from .limits import MAX_PLAN_BYTES, MAX_POPULATION, MAX_YEAR, MIN_YEAR, single_line
 
 FORMAT_VERSION = 2
@@ -302,31 +303,16 @@ def plan_bytes(plan: WeekPlan, path: Path) -> bytes:
 
 
 def plan_chunks(plan: WeekPlan, path: Path) -> Iterator[bytes]:
-    """plan.json piece by piece: one top-level field per line, and one site, item, unit or
-    placement per line, so a diff of two plans shows each changed placement as a line. Sites and
-    placements are built while being encoded (a nation's plan is never held in memory as a whole),
-    each by the C encoder: the indenting one is pure Python, and was most of a re-plan's write."""
-    data = plan_to_dict(plan, Path(path), lazy=True)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    buffer: list[str] = ["{"]
+    """plan.json a megabyte at a time, in loa's JSON layout (`io.jsontext`: one site, item, unit
+    or placement per line). Sites and placements are made while being encoded."""
+    buffer: list[str] = []
     size = 0
-    for n, (key, value) in enumerate(data.items()):
-        buffer.append(("\n " if n == 0 else ",\n ") + dumps(key) + ": ")
-        if key not in RECORDS:
-            buffer.append(dumps(value))
-            continue
-        buffer.append("[")
-        empty = True
-        for record in value:
-            line = ("\n  " if empty else ",\n  ") + dumps(record)
-            buffer.append(line)
-            size += len(line)
-            empty = False
-            if size >= 1 << 20:  # hand the text on a megabyte at a time
-                yield "".join(buffer).encode("utf-8")
-                buffer, size = [], 0
-        buffer.append("]" if empty else "\n ]")
-    buffer.append("\n}\n")
+    for piece in json_lines(plan_to_dict(plan, Path(path), lazy=True), RECORDS):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= 1 << 20:
+            yield "".join(buffer).encode("utf-8")
+            buffer, size = [], 0
     yield "".join(buffer).encode("utf-8")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import shutil
 import subprocess
 import tempfile
@@ -131,7 +130,7 @@ def site_bundle(plan: WeekPlan, site_id: str, out: Path, mp3: dict[str, tuple[by
     for day in week_days(plan.week):
         todo = [p for p in placements if p.start.date() == day]
         doc = manifest.manifest_json(plan, site_id, day, by_path, todo, audio_ref=_mp3_name)
-        entries[f"{folder}{day.isoformat()}.json"] = (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode()
+        entries[f"{folder}{day.isoformat()}.json"] = manifest.manifest_text(doc).encode()
         entries[f"{folder}{day.isoformat()}.m3u8"] = manifest.manifest_m3u8(
             plan, site_id, day, by_path, Path("."), todo, audio_ref=_mp3_name).encode()
         for s in sess.day_sessions(plan, site, todo):

@@ -8,7 +8,6 @@ recording). The JSON also lists the day's sessions and the file parts to start i
 """
 from __future__ import annotations
 
-import json
 import os
 from datetime import date
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Callable
 
 from ..domain import TIMEZONE, PlanItem, WeekPlan, local_iso
 from ..errors import ExportError
+from ..io.jsontext import json_text
 from . import sessions as sess
 from .audio import AudioInfo, audio_path, day_placements
 
@@ -92,6 +92,11 @@ def manifest_json(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, Aud
     }
 
 
+def manifest_text(doc: dict) -> str:
+    """A day manifest as written: loa's JSON layout, one item and one session per line."""
+    return json_text(doc, ("items", "sessions"))
+
+
 def manifest_m3u8(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, AudioInfo], manifest_dir: Path,
                   placements=None, audio_ref: AudioRef | None = None) -> str:
     """Extended M3U: recorded items as `#EXTINF:<whole seconds>,<title>` + path relative to the
@@ -135,7 +140,7 @@ def manifest_files(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, Au
     `placements` (that site-day's, any order) saves a scan of the whole plan when given."""
     folder = Path(out) / "audio_manifests" / plan.week / site_id
     m3u = manifest_m3u8(plan, site_id, day, infos, folder, placements)
-    js = json.dumps(manifest_json(plan, site_id, day, infos, placements), ensure_ascii=False, indent=1) + "\n"
+    js = manifest_text(manifest_json(plan, site_id, day, infos, placements))
     return {
         folder / f"{day.isoformat()}.m3u8": m3u.encode("utf-8"),
         folder / f"{day.isoformat()}.json": js.encode("utf-8"),
