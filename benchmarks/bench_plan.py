@@ -9,7 +9,8 @@
   availability, evening after the news), on the figures of `scheduler/export/planstats.py`, and
   against the upper bound no plan can exceed; a second optimiser plan with other weights
   (`--reach-first`, default `weights.spread_dayparts=0`) shows what the weights trade.
-  `--baselines-only` skips the timing runs (one optimiser plan, then the comparison).
+  `--baselines-only` skips the timing runs (one optimiser plan, then the comparison);
+  `--skip-baselines` skips the comparison.
 """
 from __future__ import annotations
 
@@ -99,6 +100,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--baselines-only", action="store_true",
                     help="plan once and compare with the baselines, without the timing runs")
+    ap.add_argument("--skip-baselines", action="store_true",
+                    help="the timing runs only (the comparison with the baselines takes longer than they do)")
     ap.add_argument("--reach-first", nargs="*", default=["weights.spread_dayparts=0"],
                     help="--set values of a second CP-SAT plan compared with the baselines (none: skip it)")
     args = ap.parse_args()
@@ -176,7 +179,8 @@ def main() -> None:
         print(f"| {district} | {len(units)} | {sum(u.status is SolveStatus.OPTIMAL for u in units)} | {obj:,.0f} | "
               f"{bound:,.0f} | {gap:.3%} |")
     print(f"\nworst district gap: {worst_district:.3%}; worst unit gap: {worst.gap:.3%}")
-
+    if args.skip_baselines:
+        return
     print("\n## Against baselines that keep every hard rule\n")
     baselines(dataset, args.week, plan, args.workers, args.reach_first, args.runs)
 

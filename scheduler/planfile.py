@@ -26,7 +26,7 @@ from .domain import (DAY_NAMES, RELAY_MODES, TIMEZONE, Blackout, Placement, Plan
                      SolveStatus, UnitResult, WeekPlan, Window, local_iso, week_label, week_monday)
 from .errors import DataError, Problem
 from .fsutil import is_inside, read_regular, write_chunks_atomic
-from .io.jsontext import json_lines
+from .jsontext import json_lines
 from .limits import MAX_PLAN_BYTES, MAX_POPULATION, MAX_YEAR, MIN_YEAR, single_line
 
 FORMAT_VERSION = 2

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import io
 import os
 import unicodedata
@@ -11,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.io.csvfile import read_csv
-from scheduler.io.jsontext import json_text
 from scheduler.io.schema import Problems
 
 COLUMNS = ("a", "b", "c")
@@ -41,25 +39,3 @@ def test_any_cells_written_by_csv_writer_read_back_or_are_problems(tmp_path, row
     assert lines == sorted(lines) and all(line >= 2 for line in lines)
     short = [r for r in rows if any(c.strip() for c in r) and len(r) != len(COLUMNS)]
     assert len(problems) == len(short)  # each row of the wrong width is named, the rest is read
-
-
-_json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12))
-_json_values = st.recursive(_json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                                  st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-                            max_leaves=8)
-
-
-@settings(max_examples=int(os.environ.get("LOA_HYPOTHESIS_EXAMPLES", "200")), deadline=None)
-@given(fields=st.dictionaries(st.text(max_size=8), _json_values, max_size=4),
-       records=st.lists(st.dictionaries(st.text(max_size=6), _json_values, max_size=3), max_size=4))
-def test_json_layout_reads_back_the_same_with_one_record_per_line(fields, records):
-    """plan.json and the manifests: any content (Vietnamese, quotes, newlines in strings) reads
-    back equal, and each record of a record list is one line of the file."""
-    data = {**fields, "items": records}
-    text = json_text(data, ("items",))
-    assert json.loads(text) == data
-    assert text.endswith("}\n")
-    lines = text.split("\n")
-    start = lines.index(' "items": [' if records else ' "items": []' + ("," if list(data)[-1] != "items" else ""))
-    for n, record in enumerate(records):
-        assert json.loads(lines[start + 1 + n].strip().rstrip(",")) == record

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..domain import TIMEZONE, PlanItem, WeekPlan, local_iso
 from ..errors import ExportError
-from ..io.jsontext import json_text
+from ..jsontext import json_text
 from . import sessions as sess
 from .audio import AudioInfo, audio_path, day_placements
 
