@@ -514,25 +514,34 @@ class OutputRun:
             raise ExportError(f"{path}: cannot write ({_why(exc)}); nothing was written") from None
 
     def write_many(self, files: Mapping[Path, bytes]) -> None:
-        """Stage many files (their folders first, then the writes in a few threads)."""
-        staged = {self.staged_path(path): data for path, data in files.items()}
-        for folder in sorted({p.parent for p in staged}):
+        """Stage many files: each folder's place checked once and the folder made, then each
+        folder's files written by one of a few threads. (A nation's export stages 150,000 files;
+        a check and a thread task per file were most of its main process's time.)"""
+        by_folder: dict[Path, list[tuple[Path, bytes]]] = {}
+        for path, data in files.items():
+            by_folder.setdefault(Path(path).parent, []).append((Path(path), data))
+        batches = []
+        for entries in by_folder.values():
+            staged_folder = self.staged_path(entries[0][0]).parent
+            batches.append([(staged_folder / path.name if path.name not in ("", ".", "..") else self.staged_path(path),
+                             data) for path, data in entries])
+        for folder in sorted({path.parent for batch in batches for path, _data in batch}):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ExportError(f"{folder}: cannot create folder ({_why(exc)}); nothing was written") from None
 
-        def write(item: tuple[Path, bytes]) -> None:
-            path, data = item
-            try:
-                if _holds(path, data):
-                    return  # the clone of the live file already has these bytes
-                write_bytes_atomic(path, data)
-            except OSError as exc:
-                raise ExportError(f"{item[0]}: cannot write ({_why(exc)}); nothing was written") from None
+        def write(batch: list[tuple[Path, bytes]]) -> None:
+            for path, data in batch:
+                try:
+                    if _holds(path, data):
+                        continue  # the clone of the live file already has these bytes
+                    write_bytes_atomic(path, data)
+                except OSError as exc:
+                    raise ExportError(f"{path}: cannot write ({_why(exc)}); nothing was written") from None
 
         with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            list(pool.map(write, staged.items()))
+            list(pool.map(write, batches))
 
     # ---- the switch
 
