@@ -348,7 +348,6 @@ class OutputRun:
         self.folders = tuple(sorted({Path(f).as_posix() for f in folders}))
         self.stage: Path | None = None
         self.cloned: list[str] = []
-        self._inside: set[Path] = set()  # staged folders found to lie inside the stage
         self.recovered: list[str] = []
         self._lock_fd: int | None = None
         self._committed = False
@@ -495,11 +494,8 @@ class OutputRun:
         if folder not in self.cloned:
             self._clone(folder)
         staged = self.stage / "new" / rel
-        if staged.parent not in self._inside:  # a run writes many files per folder: each found inside once
-            if is_inside(staged.parent, self.stage):
-                self._inside.add(staged.parent)
-            elif staged.parent.exists():
-                raise ExportError(f"{path}: leads outside --out {self.out}; nothing was written")
+        if not is_inside(staged.parent, self.stage) and staged.parent.exists():
+            raise ExportError(f"{path}: leads outside --out {self.out}; nothing was written")
         return staged
 
     def write(self, path: Path, data: bytes) -> None:

@@ -303,7 +303,7 @@ def plan_bytes(plan: WeekPlan, path: Path) -> bytes:
 
 
 def plan_chunks(plan: WeekPlan, path: Path) -> Iterator[bytes]:
-    """plan.json a megabyte at a time, in loa's JSON layout (`io.jsontext`: one site, item, unit
+    """plan.json a megabyte at a time, in loa's JSON layout (`jsontext`: one site, item, unit
     or placement per line). Sites and placements are made while being encoded."""
     buffer: list[str] = []
     size = 0
