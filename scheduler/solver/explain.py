@@ -6,9 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
-
-from . import objective
+from . import cpsat, objective
 from .model import build_model, solver_for
 from .problem import Airing, ReqKey, UnitProblem, day_label, hhmm
 
@@ -33,7 +31,7 @@ def conflicting_requirements(problem: UnitProblem, time_budget: float) -> list[s
         um.model.clear_assumptions()
         um.model.add_assumptions([um.assumptions[k] for k in active])
         status = solver.solve(um.model)
-        if status != cp_model.INFEASIBLE:
+        if status != cpsat.INFEASIBLE:
             if not cores:
                 return []  # nothing proven to conflict within the budget
             break
@@ -51,7 +49,7 @@ def _shrink(um, solver, core: list[ReqKey]) -> list[ReqKey]:
         trial = [k for k in core if k != key]
         um.model.clear_assumptions()
         um.model.add_assumptions([um.assumptions[k] for k in trial])
-        if solver.solve(um.model) == cp_model.INFEASIBLE:
+        if solver.solve(um.model) == cpsat.INFEASIBLE:
             core = trial
     return core
 

@@ -15,10 +15,9 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
 from ortools.util.python.sorted_interval_list import Domain
 
-from . import objective
+from . import cpsat, objective
 from ..rules import relay_matches
 from .problem import DAY, ReqKey, UnitProblem, day_label, relay_requirement_text, segment_requirement_text
 
@@ -26,33 +25,33 @@ SEED = 20240101
 _BOOL = Domain(0, 1)
 
 
-def _sum(variables) -> cp_model.LinearExprT:
-    return cp_model.LinearExpr.sum(list(variables))
+def _sum(variables) -> cpsat.LinearExpr:
+    return cpsat.LinearExpr.sum(list(variables))
 
 
-def _weighted(variables, coefficients) -> cp_model.LinearExprT:
-    return cp_model.LinearExpr.weighted_sum(list(variables), list(coefficients))
+def _weighted(variables, coefficients) -> cpsat.LinearExpr:
+    return cpsat.LinearExpr.weighted_sum(list(variables), list(coefficients))
 
 
 @dataclass
 class UnitModel:
     problem: UnitProblem
-    model: cp_model.CpModel
-    pick: list[cp_model.IntVar]  # one per problem.options entry
-    fill: dict[tuple[str, int, int], cp_model.IntVar]  # (segment, option index, bin index)
-    assumptions: dict[ReqKey, cp_model.IntVar] = field(default_factory=dict)
+    model: cpsat.CpModel
+    pick: list[cpsat.IntVar]  # one per problem.options entry
+    fill: dict[tuple[str, int, int], cpsat.IntVar]  # (segment, option index, bin index)
+    assumptions: dict[ReqKey, cpsat.IntVar] = field(default_factory=dict)
 
 
 class _Builder:
     def __init__(self, problem: UnitProblem, explain: bool):
         self.p = problem
-        self.m = cp_model.CpModel()
+        self.m = cpsat.CpModel()
         self.proto = self.m.proto
         self.explain = explain
-        self.assumptions: dict[ReqKey, cp_model.IntVar] = {}
+        self.assumptions: dict[ReqKey, cpsat.IntVar] = {}
         self.terms: dict[str, list[tuple[object, int]]] = defaultdict(list)
         self.pick = [self.bool_var(f"pick{i}") for i in range(len(problem.options))]
-        self.fill: dict[tuple[str, int, int], cp_model.IntVar] = {}
+        self.fill: dict[tuple[str, int, int], cpsat.IntVar] = {}
         lead = problem.pinned.lead if problem.pinned else ""
         open_options = [(o, opt) for o, opt in enumerate(problem.options) if not opt.blocked_by]
         for seg_id, seg in sorted(problem.segments.items()):
@@ -73,8 +72,8 @@ class _Builder:
         self._played: dict[tuple[str, int], object] = {}
         # the fills of each segment and of each day, indexed once: the rules ask for them per
         # segment and per day (scanning every fill each time was a quarter of building the model)
-        self.fills_of: dict[str, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
-        self.fills_on: dict[int, list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
+        self.fills_of: dict[str, list[tuple[int, int, cpsat.IntVar]]] = defaultdict(list)
+        self.fills_on: dict[int, list[tuple[str, cpsat.IntVar]]] = defaultdict(list)
         for (seg_id, o, b), var in self.fill.items():
             opt = problem.options[o]
             self.plays[(seg_id, opt.day, opt.window)].append(var)
@@ -82,12 +81,12 @@ class _Builder:
             self.fills_of[seg_id].append((o, b, var))
             self.fills_on[opt.day].append((seg_id, var))
 
-    def bool_var(self, name: str) -> cp_model.IntVar:
+    def bool_var(self, name: str) -> cpsat.IntVar:
         """`CpModel.new_bool_var` with one shared domain: a unit has thousands of fills, and
         building a Domain for each was a tenth of building the model."""
-        return cp_model.IntVar(self.proto).with_name(name).with_domain(_BOOL)
+        return cpsat.IntVar(self.proto).with_name(name).with_domain(_BOOL)
 
-    def guard(self, ct: cp_model.Constraint, key: ReqKey | None) -> None:
+    def guard(self, ct: cpsat.Constraint, key: ReqKey | None) -> None:
         """Enforce a constraint only under its requirement's assumption literal (explain mode)."""
         if self.explain and key is not None:
             if key not in self.assumptions:
@@ -184,7 +183,7 @@ def add_relay_minimums(b: _Builder) -> None:
 def add_bins(b: _Builder) -> None:
     """Hard: items in a bin fit its free minutes (so nothing overlaps and the session stays
     within its limit), and only picked sessions are filled."""
-    by_bin: dict[tuple[int, int], list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
+    by_bin: dict[tuple[int, int], list[tuple[str, cpsat.IntVar]]] = defaultdict(list)
     for (seg_id, o, bi), var in b.fill.items():
         by_bin[(o, bi)].append((seg_id, var))
     # the knapsack alone ties fills to their session (capacity 0 when not picked); separate
@@ -371,7 +370,7 @@ def add_objective(b: _Builder) -> None:
     _maximize(b.m, (pair for items in b.terms.values() for pair in items))
 
 
-def _maximize(model: cp_model.CpModel, terms) -> None:
+def _maximize(model: cpsat.CpModel, terms) -> None:
     """`model.maximize(sum of coef x var)`, written into the proto as CP-SAT writes it (one
     coefficient per variable, by index, negated with a -1 scaling): the wrapper appends the
     thousands of terms one at a time in Python, which was a sixth of building the model."""
@@ -415,7 +414,7 @@ def _minimum_relay_carriers(um: UnitModel) -> dict[tuple[str, int], list[int]]:
 
 
 def _with_relay_days(um: UnitModel, carriers: dict[tuple[str, int], list[int]],
-                     chosen: set[tuple[str, int]]) -> cp_model.CpModel:
+                     chosen: set[tuple[str, int]]) -> cpsat.CpModel:
     """A copy of the model in which the minimum relays air on the chosen relay-days, and on any
     other day where that pays (measured on the bundled week: forbidding the other days cost 0.13%
     of the objective at the same gap, and 30% more time to reach a 0.5% gap)."""
@@ -446,7 +445,7 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
             rules_only = um.model.clone()
             rules_only.clear_objective()
             first = solver_for(max(0.0, time_budget - used) / 2)
-            found = first.solve(rules_only) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            found = first.solve(rules_only) in (cpsat.OPTIMAL, cpsat.FEASIBLE)
             used += first.deterministic_time
             if not found:
                 return used
@@ -454,7 +453,7 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
         solver = solver_for(max(0.0, time_budget - used), gap_limit=gap_limit)
         status = solver.solve(_with_relay_days(um, carriers, chosen))
         used += solver.deterministic_time
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if status in (cpsat.OPTIMAL, cpsat.FEASIBLE):
             # every variable's value, written into the hint at once (the copy has the same
             # variables); hinting them one at a time cost a tenth of the warm start
             hint = um.model.proto.solution_hint
@@ -480,9 +479,9 @@ def hint_previous(um: UnitModel) -> bool:
     return True
 
 
-def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0) -> cp_model.CpSolver:
+def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0) -> cpsat.CpSolver:
     """One worker, fixed seed, deterministic budget: the same input gives the same plan."""
-    solver = cp_model.CpSolver()
+    solver = cpsat.CpSolver()
     prm = solver.parameters
     prm.num_workers = 1
     prm.random_seed = SEED
@@ -500,5 +499,5 @@ def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0
         # branch on the LP's reduced costs: the bins' LP is tight, so it points at good fills.
         # Measured on the 143 distinct units of the bundled week at a 0.5% gap: 39 s of
         # deterministic time instead of 76 (CPU 1.8x less, paired), same worst gap
-        prm.search_branching = cp_model.LP_SEARCH
+        prm.search_branching = cpsat.LP_SEARCH
     return solver

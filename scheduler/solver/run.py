@@ -21,8 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ortools.sat.python import cp_model
-
+from . import cpsat
 from ..audience import availability, availability_steps
 from ..domain import (Dataset, Freeze, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
                       week_monday)
@@ -54,7 +53,7 @@ class UnitSolution:
     timings: tuple[tuple[str, float], ...] = ()
 
 
-def _status(solver: cp_model.CpSolver, status) -> SolveStatus:
+def _status(solver: cpsat.CpSolver, status) -> SolveStatus:
     """CP-SAT says OPTIMAL when it stops at the gap limit; we say so only when the bound is met."""
     name = SolveStatus(solver.status_name(status))
     if name is SolveStatus.OPTIMAL and solver.best_objective_bound - solver.objective_value >= 1:
@@ -85,17 +84,17 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
         return UnitSolution(problem.unit, name, solver.objective_value, solver.best_objective_bound,
                             tuple(airings), (), score_breakdown(problem, airings), timings=timings)
     conflicts: list[str] = []
-    if status in (cp_model.INFEASIBLE, cp_model.UNKNOWN):
+    if status in (cpsat.INFEASIBLE, cpsat.UNKNOWN):
         # no schedule: find which requirements conflict (without the objective that can keep the
         # search from proving it within the budget, a conflict is often proven quickly)
         conflicts = conflicting_requirements(problem, problem.policy.time_budget)
         if conflicts:
             name = SolveStatus.INFEASIBLE
-    if status == cp_model.MODEL_INVALID:  # bounded inputs make this a bug, never a budget matter
+    if status == cpsat.MODEL_INVALID:  # bounded inputs make this a bug, never a budget matter
         conflicts = ["the solver rejected the model as invalid (MODEL_INVALID): a bug in loa, please report it"]
     elif not conflicts:
         conflicts = ([f"no conflict proven within the time budget ({problem.policy.time_budget} s deterministic); "
-                      "raise policy.time_budget to search longer"] if status == cp_model.INFEASIBLE else
+                      "raise policy.time_budget to search longer"] if status == cpsat.INFEASIBLE else
                      [f"no schedule found within the time budget ({problem.policy.time_budget} s deterministic); "
                       "raise policy.time_budget"])
     return UnitSolution(problem.unit, name, 0.0, 0.0, (), tuple(conflicts), {},
