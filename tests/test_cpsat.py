@@ -73,8 +73,8 @@ def test_infeasible_core_as_cp_model():
 
 
 def test_planning_does_not_import_pandas():
-    """pandas and numpy cost 0.5-0.7 s of a bulletin's start-up; only the reports need pandas."""
+    """pandas costs 0.4-0.5 s of a bulletin's start-up; only the reports need it."""
     code = ("import sys, scheduler.pipeline, scheduler.ops.bulletin, scheduler.solver.run, scheduler.export; "
-            "print(sorted(m for m in ('pandas', 'numpy') if m in sys.modules))")
+            "print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert out.strip() == "False"
