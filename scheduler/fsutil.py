@@ -20,21 +20,24 @@
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import json
 import os
 import re
 import shutil
+import signal
 import stat
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
-from .errors import BusyError, DataError, ExportError, Problem
+from .errors import BugError, BusyError, DataError, ExportError, Problem
 
 LOCK_NAME = ".loa.lock"
 STAGING_NAME = ".loa-staging"
@@ -227,6 +230,29 @@ def write_all_or_nothing(files: Mapping[Path, bytes]) -> list[Path]:
 # --------------------------------------------------------------------------- locks
 
 
+_HELD_LOCKS: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """A forked child (a solver or export worker, a file writer) does not keep its parent's
+    locks: a lock is shared by every copy of its descriptor, so a child left running a moment
+    after its run was killed would keep the folder locked."""
+    for fd in _HELD_LOCKS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
+def release_lock(fd: int) -> None:
+    _HELD_LOCKS.discard(fd)
+    os.close(fd)  # releases the flock
+
+
 def take_lock(folder: Path, busy: str, wait_s: float = 0.0) -> int:
     """The open descriptor of `folder/.loa.lock`, locked (fcntl.flock, released when closed).
 
@@ -242,6 +268,7 @@ def take_lock(folder: Path, busy: str, wait_s: float = 0.0) -> int:
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _HELD_LOCKS.add(fd)
             return fd
         except OSError:
             if time.monotonic() >= deadline:
@@ -257,7 +284,7 @@ def folder_lock(folder: Path, busy: str, wait_s: float = 0.0) -> Iterator[None]:
     try:
         yield
     finally:
-        os.close(fd)
+        release_lock(fd)
 
 
 # --------------------------------------------------------------------------- runs
@@ -281,6 +308,33 @@ def clean_stale_tmp(folder: Path) -> int:
                 except OSError:
                     pass
     return removed
+
+
+def _write_behind(staged: Path, make: Callable[[], Iterable[bytes]], send, shown: str, parent: int) -> None:
+    """A forked writer (`OutputRun.write_chunks_behind`): sends None once the file is staged,
+    else (error class, message) for the parent to raise. It dies with its parent, so a killed
+    run leaves no writer behind."""
+    _die_with_parent(parent)
+    try:
+        write_chunks_atomic(staged, make())
+        said = None
+    except OSError as exc:
+        said = (ExportError, f"{shown}: cannot write ({_why(exc)}); nothing was written")
+    except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
+        said = (BugError, f"writing {shown} failed ({type(exc).__name__}: {exc})")
+    send.send(said)
+    send.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: this process gets SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's pipe closing is all there is
+        pass
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
 
 
 def _roll_forward(out: Path, stage: Path, entries: list[dict]) -> None:
@@ -352,6 +406,7 @@ class OutputRun:
         self._lock_fd: int | None = None
         self._committed = False
         self._created: list[Path] = []
+        self._behind: list = []  # (process, pipe) of files written by `write_chunks_behind`
 
     # ---- entering: the folder, the lock, recovery
 
@@ -375,6 +430,11 @@ class OutputRun:
 
     def __exit__(self, *exc) -> None:
         try:
+            for proc, pipe in self._behind:  # a failed run: its writers stop before their files go
+                proc.kill()
+                proc.join()
+                pipe.close()
+            self._behind = []
             if not self._committed and self.stage is not None:
                 _rmtree(self.stage)
             try:
@@ -430,7 +490,7 @@ class OutputRun:
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the flock
+            release_lock(self._lock_fd)
             self._lock_fd = None
 
     # ---- staging
@@ -509,6 +569,35 @@ class OutputRun:
         except OSError as exc:
             raise ExportError(f"{path}: cannot write ({_why(exc)}); nothing was written") from None
 
+    def write_chunks_behind(self, path: Path, make: Callable[[], Iterable[bytes]]) -> None:
+        """`write_chunks(path, make())` in a forked process while this one goes on: a province's
+        plan.json (a third of a second of encoding, then a 5 MB fsync) is written on the other
+        core while the exports are made. `commit` waits for it; if it fails, the run fails."""
+        staged = self.staged_path(path)
+        context = get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        proc = context.Process(target=_write_behind, args=(staged, make, send, str(path), os.getpid()),
+                               daemon=True)
+        proc.start()
+        send.close()
+        self._behind.append((proc, receive))
+
+    def _join_behind(self) -> None:
+        behind, self._behind = self._behind, []
+        failure = None
+        for proc, receive in behind:
+            try:
+                said = receive.recv()
+            except EOFError:  # it died without a word (killed)
+                said = (ExportError, "a file of this run could not be written (its writer was stopped); "
+                                     "nothing was written")
+            proc.join()
+            receive.close()
+            failure = failure or said
+        if failure:
+            error, message = failure
+            raise error(message)
+
     def write_many(self, files: Mapping[Path, bytes]) -> None:
         """Stage many files: each folder's place checked once and the folder made, then each
         folder's files written by one of a few threads. (A nation's export stages 150,000 files;
@@ -545,6 +634,7 @@ class OutputRun:
         """Switch every staged folder in. Before the journal is durable nothing live has
         changed; after it, the switch completes now or at the next start."""
         assert self.stage is not None
+        self._join_behind()
         entries = []
         for folder in self.cloned:
             new, live = self.stage / "new" / folder, self.out / folder

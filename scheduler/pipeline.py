@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -133,8 +134,8 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:
             own.write_chunks(path, plan_chunks(plan, path))
             own.commit()
-    else:
-        run.write_chunks(path, plan_chunks(plan, path))
+    else:  # written on the other core while the caller exports
+        run.write_chunks_behind(path, partial(plan_chunks, plan, path))
     return PlanOutcome(plan, path, wall, infeasible, stats)
 
 
@@ -267,7 +268,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
             result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded,
                                  **extra)
             path = plan_path(out, old.week)
-            run.write_chunks(path, plan_chunks(result.plan, path))
+            run.write_chunks_behind(path, partial(plan_chunks, result.plan, path))
             # only the changed sites' files: every other one would be written byte for byte as it is
             exported = export_sites(result.plan, out, set(result.changed_sites), run) if export else None
             run.commit()

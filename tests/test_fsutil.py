@@ -1,8 +1,14 @@
 """fsutil: an output run stages files beside the live folders and switches them in at once."""
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
+import pytest
+
+from scheduler.errors import BugError, ExportError
 from scheduler.fsutil import OutputRun
 
 
@@ -37,3 +43,106 @@ def test_a_failed_run_leaves_the_live_files_as_they_were(tmp_path):
         pass
     assert live.read_bytes() == b"old"
     assert sorted(p.name for p in Path(out).rglob("*") if p.is_file() and p.suffix == ".ics") == ["a.ics"]
+
+
+def _chunks(*parts: bytes, fail: BaseException | None = None, pause: float = 0.0):
+    def make():
+        for part in parts:
+            if pause:
+                time.sleep(pause)
+            yield part
+        if fail is not None:
+            raise fail
+    return make
+
+
+def test_a_file_written_behind_is_switched_in_with_the_others(tmp_path):
+    """plan.json is written by a forked process while the exports are made; the commit waits for
+    it and switches it in with them."""
+    out = tmp_path / "out"
+    plan, manifest = out / "audio_manifests/2024-W10/plan.json", out / "audio_manifests/2024-W10/a/Mon.json"
+    with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
+        run.write_chunks_behind(plan, _chunks("Xã Ia Blang ".encode(), b"{}" * 100_000, pause=0.05))
+        run.write_many({manifest: b"[]"})
+        assert not plan.exists()  # staged until the commit
+        run.commit()
+    assert plan.read_bytes() == "Xã Ia Blang ".encode() + b"{}" * 100_000
+    assert manifest.read_bytes() == b"[]"
+    assert not (out / ".loa-staging").exists()
+
+
+def test_a_file_that_cannot_be_written_behind_fails_the_run_and_changes_nothing(tmp_path):
+    out = tmp_path / "out"
+    plan = out / "audio_manifests/2024-W10/plan.json"
+    with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
+        run.write_many({plan: b"old"})
+        run.commit()
+    for fail, error, said in ((OSError(28, "No space left on device"), ExportError, "No space left on device"),
+                              (ValueError("a bug"), BugError, "ValueError: a bug")):
+        with pytest.raises(error, match=said):
+            with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
+                run.write_chunks_behind(plan, _chunks(b"new", fail=fail))
+                run.commit()
+        assert plan.read_bytes() == b"old"
+        assert not (out / ".loa-staging").exists()
+
+
+def test_a_run_that_fails_while_writing_behind_stops_the_writer_and_changes_nothing(tmp_path):
+    out = tmp_path / "out"
+    plan = out / "audio_manifests/2024-W10/plan.json"
+    with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
+        run.write_many({plan: b"old"})
+        run.commit()
+    with pytest.raises(RuntimeError):
+        with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
+            run.write_chunks_behind(plan, _chunks(*[b"x"] * 100, pause=0.1))  # 10 s if left alone
+            writer = run._behind[0][0]
+            raise RuntimeError("the export failed")
+    assert not writer.is_alive()
+    assert plan.read_bytes() == b"old"
+    assert not (out / ".loa-staging").exists()
+
+
+def test_a_forked_child_does_not_keep_the_run_locked(tmp_path):
+    """Solver and export workers and the plan writer are forked while the run holds its lock;
+    a child still alive after its run (killed) must not keep the folder locked."""
+    out = tmp_path / "out"
+    out.mkdir()  # (a run that made --out removes its lock file when it fails)
+    with OutputRun(out, ["a"]):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(5)
+            os._exit(0)
+    try:
+        with OutputRun(out, ["a"]):  # the child is still running
+            pass
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def test_the_writer_behind_dies_with_a_killed_run(tmp_path):
+    out = tmp_path / "out"
+    read, write = os.pipe()
+    run_pid = os.fork()
+    if run_pid == 0:  # the run, killed while its writer works
+        try:
+            with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
+                run.write_chunks_behind(out / "audio_manifests/2024-W10/plan.json",
+                                        _chunks(*[b"x"] * 100, pause=0.1))
+                os.write(write, str(run._behind[0][0].pid).encode())
+                time.sleep(30)
+        finally:
+            os._exit(1)
+    writer = int(os.read(read, 32))
+    os.kill(run_pid, signal.SIGKILL)
+    os.waitpid(run_pid, 0)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and Path(f"/proc/{writer}").exists() \
+            and "Z" not in Path(f"/proc/{writer}/stat").read_text().split(")")[1][:3]:
+        time.sleep(0.05)
+    alive = Path(f"/proc/{writer}").exists() and "Z" not in Path(f"/proc/{writer}/stat").read_text().split(")")[1][:3]
+    assert not alive
+    with OutputRun(out, ["audio_manifests/2024-W10"]):  # recovery drops what the killed run staged
+        pass
+    assert not (out / ".loa-staging").exists() and not (out / "audio_manifests/2024-W10/plan.json").exists()
