@@ -13,7 +13,9 @@
   * `commit` writes a journal, then switches each folder in with two renames (the live one
     moves to `<id>/old/`). A run killed before the journal leaves only a staging folder, removed
     at the next start; one killed after it is rolled forward at the next start, so a week is
-    never left half old, half new.
+    never left half old, half new;
+  * `write_chunks_behind` stages a big file (plan.json) from a forked process while the run
+    goes on (the exports), and `commit` waits for it. A forked child never keeps the lock.
 - `folder_lock`: the same lock on any folder, for a change made in place (`loa add-item` appending
   to a dataset), waiting a while for the holder instead of failing at once.
 - `cache_root`: the folder where loa keeps what it can compute again (audio probes, solved units).
