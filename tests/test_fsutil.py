@@ -146,3 +146,29 @@ def test_the_writer_behind_dies_with_a_killed_run(tmp_path):
     with OutputRun(out, ["audio_manifests/2024-W10"]):  # recovery drops what the killed run staged
         pass
     assert not (out / ".loa-staging").exists() and not (out / "audio_manifests/2024-W10/plan.json").exists()
+
+
+def test_the_clone_of_a_live_folder_refuses_links_and_special_files_and_drops_leftovers(tmp_path):
+    """What a run starts from is the live folder, hard-linked file by file: a link or a FIFO in it
+    stops the run (nothing written), a killed writer's temp file is not carried over."""
+    out = tmp_path / "out"
+    week = out / "calendars/2024-W10"
+    with OutputRun(out, ["calendars/2024-W10"]) as run:
+        run.write_many({week / "chu-se/a.ics": b"A", week / "b.ics": b"B"})
+        run.commit()
+    leftover = week / "chu-se" / ".a.ics.abcd1234.tmp"
+    leftover.write_bytes(b"half")
+    with OutputRun(out, ["calendars/2024-W10"]) as run:
+        run.write_many({week / "b.ics": b"B2"})
+        run.commit()
+    assert sorted(p.relative_to(week).as_posix() for p in week.rglob("*") if p.is_file()) == ["b.ics", "chu-se/a.ics"]
+    assert (week / "chu-se/a.ics").read_bytes() == b"A" and (week / "b.ics").read_bytes() == b"B2"
+    for trap, said in ((lambda p: p.symlink_to(tmp_path), "symbolic link"),
+                       (lambda p: p.symlink_to(week / "b.ics"), "not a regular file"),
+                       (os.mkfifo, "not a regular file")):
+        trap(week / "chu-se" / "trap")
+        with pytest.raises(ExportError, match=said):
+            with OutputRun(out, ["calendars/2024-W10"]) as run:
+                run.write_many({week / "b.ics": b"B3"})
+        (week / "chu-se" / "trap").unlink()
+        assert (week / "b.ics").read_bytes() == b"B2" and not (out / ".loa-staging").exists()
