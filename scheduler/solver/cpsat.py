@@ -2,10 +2,10 @@
 
 `ortools.sat.python.cp_model` is a thin Python layer over that helper, but importing it imports
 pandas (for its Series methods, which loa never calls): 0.4-0.5 s of every command that solves,
-a tenth of a one-district bulletin. What loa uses of `cp_model.CpModel`
-and `cp_model.CpSolver` is here, written as they write it, so the models and solves are the
-same (tests/test_cpsat.py builds the same proto both ways). The helper's methods are not a
-stable API across OR-Tools releases, hence the version pinned in pyproject.toml.
+a tenth of a one-district bulletin. What loa uses of `cp_model.CpModel` and `cp_model.CpSolver`
+is here, written as they write it, so the models and solves are the same (tests/test_cpsat.py
+builds the same proto both ways). The helper's methods are not a stable API across OR-Tools
+releases, hence the version pinned in pyproject.toml.
 """
 from __future__ import annotations
 
