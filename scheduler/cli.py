@@ -1,7 +1,10 @@
 """`loa` command line: parse options, call the library, print. Nothing else lives here."""
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -18,22 +21,60 @@ class LoaGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context):
+        previous = _stop_on_sigterm()
         try:
             return super().invoke(ctx)
         except LoaError as exc:
             click.secho(f"Error: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            click.secho(f"Error: stopped by {signal.Signals(signum).name} before the end: the previous outputs "
+                        "stay as they were, unless this run's were already being switched in (the next loa run "
+                        "on that --out completes the switch; README, \"Runs are transactions\").",
+                        err=True, fg="red")
+            ctx.exit(128 + signum)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
-            import os
-
             if os.environ.get("LOA_DEBUG"):
                 raise
             click.secho(f"Error: internal error ({type(exc).__name__}: {str(exc)[:300]}). This is a bug in loa: "
                         "please report it with the command you ran (LOA_DEBUG=1 shows the details).",
                         err=True, fg="red")
             ctx.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+class Stopped(KeyboardInterrupt):
+    """A signal that stops loa the way Ctrl-C does (`_stop_on_sigterm`)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, _frame):
+    raise Stopped(signum)
+
+
+def _default_sigterm_in_child() -> None:
+    if signal.getsignal(signal.SIGTERM) is _stop:  # a pool stops its workers with SIGTERM
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_sigterm_in_child)
+
+
+def _stop_on_sigterm():
+    """SIGTERM (a supervisor, `timeout`, `kill`) stops a run as Ctrl-C does, so its clean-up runs:
+    the staged outputs are dropped and a bulletin it added leaves the dataset again. Returns the
+    handler it replaced (None off the main thread, where Python cannot set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _stop)
 
 
 @click.group(cls=LoaGroup, context_settings={"help_option_names": ["-h", "--help"]})

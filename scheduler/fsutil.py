@@ -32,6 +32,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -289,6 +290,39 @@ def folder_lock(folder: Path, busy: str, wait_s: float = 0.0) -> Iterator[None]:
         release_lock(fd)
 
 
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back by the kernel for the body, for code that forks: a Python
+    signal handler that runs inside a fork hook (the logging module has one) cannot raise, so the
+    stop would be lost. Held, the signal arrives after the body, where it raises as usual."""
+    stops = {signal.SIGINT, signal.SIGTERM}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+@contextmanager
+def stops_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait for the end of the body, then act as they would have: for a step
+    whose result the caller needs in order to undo it (a bulletin added to the dataset, taken out
+    again if the run stops). Off the main thread, where Python handles no signal, it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {signum: signal.signal(signum, lambda n, _frame: pending.append(n))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            signal.raise_signal(pending[0])
+
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -435,6 +469,11 @@ class OutputRun:
         self._committed = False
         self._created: list[Path] = []
         self._behind: list = []  # (process, pipe) of files written by `write_chunks_behind`
+
+    @property
+    def committed(self) -> bool:
+        """The run reached its switch: its outputs are in, or the next start puts them in."""
+        return self._committed
 
     # ---- entering: the folder, the lock, recovery
 
@@ -583,7 +622,8 @@ class OutputRun:
         receive, send = context.Pipe(duplex=False)
         proc = context.Process(target=_write_behind, args=(staged, make, send, str(path), os.getpid()),
                                daemon=True)
-        proc.start()
+        with signals_held():
+            proc.start()
         send.close()
         self._behind.append((proc, receive))
 

@@ -12,7 +12,7 @@ from .checks import check_relay_minimum_keys
 from .dataset import load_dataset
 from .domain import Dataset, Policy, SolveStatus, WeekPlan, week_days, week_label, week_monday
 from .errors import BugError, DataError, InfeasibleError, Problem
-from .fsutil import OutputRun
+from .fsutil import OutputRun, stops_deferred
 from .planfile import plan_chunks
 from .policy import apply_settings, load_policy, with_policy
 from .rules import DAY, valid_days
@@ -245,10 +245,11 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
     root = Path(data) if data is not None else Path(old.dataset_root)
     with OutputRun(out, output_folders(old.week)) as run:
         added = None
-        if bulletin is not None:
-            monday = datetime.combine(old.monday, datetime.min.time())
-            added = add_bulletin(bulletin, root, when, monday + timedelta(days=6))
         try:
+            if bulletin is not None:
+                monday = datetime.combine(old.monday, datetime.min.time())
+                with stops_deferred():  # a stop while it is being added comes once `added` can be undone
+                    added = add_bulletin(bulletin, root, when, monday + timedelta(days=6))
             dataset = prepare_dataset(root, policy_file, settings, added.dataset if added is not None else None)
             if dataset.name != old.dataset_name:
                 raise DataError(Problem("--data", None, "name", dataset.name,
@@ -273,7 +274,9 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
             exported = export_sites(result.plan, out, set(result.changed_sites), run) if export else None
             run.commit()
         except BaseException:
-            if added is not None:  # a bulletin that is not sent is not left in the dataset either
+            # a bulletin that is not sent is not left in the dataset either (once the switch has
+            # begun, the plan that airs it goes in: the bulletin stays)
+            if added is not None and not run.committed:
                 withdraw_segment(root, added)
             raise
     return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "", waits,

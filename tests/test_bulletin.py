@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -428,3 +431,30 @@ def test_planning_the_week_again_from_scratch_warns_that_it_drops_the_emergency(
     assert again.exit_code == 0, again.output
     assert "emergency bulletin(s) of this week" in again.output and bulletin in again.output
     assert not [p for p in week.plan().placements if p.item_id == bulletin]
+
+
+@pytest.mark.parametrize("moment", ["added", "staged"])
+def test_a_bulletin_stopped_by_sigterm_leaves_the_dataset_and_the_outputs_as_they_were(week, speech, moment):
+    """`kill`, `timeout` or a supervisor stop a bulletin mid-way (as soon as it is in segments.csv,
+    or once the re-plan stages its files): it is taken out of the dataset again, nothing is
+    switched in, exit code 143."""
+    before, dataset = week.outputs(), snapshot(week.data)
+    csv = (week.data / "segments.csv").read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "bulletin", "--plan", str(week.plan_path), "--data", str(week.data),
+                             "--level", "emergency", "--audio", str(speech), "--title", "Bản tin khẩn",
+                             "--scope", "chu-se", "--from", "2024-03-06 14:10", "--repeat", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    def reached() -> bool:
+        if moment == "added":
+            return (week.data / "segments.csv").read_bytes() != csv
+        return any((week.out / ".loa-staging").glob("run-*/new/audio_manifests"))
+
+    while not reached() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert week.outputs() == before
+    assert snapshot(week.data) == dataset

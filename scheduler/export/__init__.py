@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from ..domain import WeekPlan, placements_by_site, week_days
 from ..errors import ExportError
-from ..fsutil import OutputRun, is_inside
+from ..fsutil import OutputRun, is_inside, signals_held
 from . import audio, ical, manifest
 from .levels import is_province, unit_title
 
@@ -237,7 +237,9 @@ def _map(fn, shared: tuple, jobs: list) -> Iterator:
     _SHARED.update(fn=fn, shared=shared)
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            yield from pool.map(_run_shared, jobs)
+            with signals_held():  # submitting forks the workers
+                done = pool.map(_run_shared, jobs)
+            yield from done
     finally:
         _SHARED.clear()
 

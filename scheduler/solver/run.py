@@ -26,6 +26,7 @@ from ..audience import availability, availability_steps
 from ..domain import (Dataset, Freeze, PlanItem, PlanSite, Placement, SolveStatus, UnitResult, WeekPlan, week_days,
                       week_monday)
 from ..errors import DataError, LoaError, Problem
+from ..fsutil import signals_held
 from ..policy import site_policy
 from ..rules import segment_applies, site_rules
 from .cache import SolutionCache, input_key, problem_digest, unit_inputs
@@ -199,7 +200,8 @@ def _local(dataset: Dataset, week: str, reps: list[Unit], workers: int, cache_di
         while todo or pending:
             while todo and len(pending) < 4 * workers:
                 unit = todo.popleft()
-                pending.add(pool.submit(_solve_unit_in_worker, unit, pinned.get(unit.id)))
+                with signals_held():  # the first submit forks the workers
+                    pending.add(pool.submit(_solve_unit_in_worker, unit, pinned.get(unit.id)))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:  # any order: the plan is merged by unit id
                 yield fut.result()
