@@ -486,10 +486,18 @@ class WeekPlan:
         return week_monday(self.week)
 
     def site(self, site_id: str) -> PlanSite:
-        return {s.id: s for s in self.sites}[site_id]
+        return self._site_index[site_id]
 
     def item(self, kind: str, item_id: str) -> PlanItem:
-        return {(i.kind, i.id): i for i in self.items}[(kind, item_id)]
+        return self._item_index[(kind, item_id)]
+
+    @cached_property
+    def _site_index(self) -> dict[str, PlanSite]:  # built once: the export asks per site-day
+        return {s.id: s for s in self.sites}
+
+    @cached_property
+    def _item_index(self) -> dict[tuple[str, str], PlanItem]:
+        return {(i.kind, i.id): i for i in self.items}
 
 
 def placements_by_site(placements) -> dict[str, list[Placement]]:
