@@ -718,7 +718,7 @@ def _print_replan(outcome, as_json: bool) -> None:
                          "before": c.before.isoformat() if c.before else None,
                          "after": c.after.isoformat() if c.after else None} for c in r.changes],
             "infeasible": r.infeasible, "bulletin": outcome.bulletin_id or None,
-            "emergency_wait_minutes": outcome.waits}, ensure_ascii=False, indent=2))
+            "emergency_wait_minutes": outcome.waits, "unchanged": outcome.unchanged}, ensure_ascii=False, indent=2))
     else:
         click.echo(f"re-planned {len(r.solved)} unit(s) from the cut-off, kept the other {r.kept} as they were, "
                    f"in {outcome.wall_s:.1f} s")
@@ -736,7 +736,7 @@ def _print_replan(outcome, as_json: bool) -> None:
         for district, row in totals.items():
             click.echo(f"{district}: {row['added']} added, {row['moved']} moved, {row['shifted']} shifted "
                        f"(same session, <= 15 min), {row['removed']} removed")
-        click.echo(f"plan: {outcome.plan_path}")
+        click.echo(f"plan: {outcome.plan_path}" + (" (unchanged: nothing written)" if outcome.unchanged else ""))
         if outcome.exported is not None:
             click.echo(f"exported: {outcome.exported}")
     if r.infeasible:

@@ -45,6 +45,9 @@ from .errors import BugError, BusyError, DataError, ExportError, Problem
 LOCK_NAME = ".loa.lock"
 STAGING_NAME = ".loa-staging"
 JOURNAL_NAME = "commit.json"
+# A run's lock is shared by every process it forks until the child lets go of it (at once, in
+# `_drop_locks_in_child`); a child of a run just killed can hold it for a few milliseconds more
+LOCK_GRACE_S = 1.0
 WRITE_THREADS = 8  # each file is fsynced before its rename: threads overlap those waits
 _TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what write_bytes_atomic leaves when killed
 
@@ -553,7 +556,7 @@ class OutputRun:
 
     def _lock(self) -> None:
         self._lock_fd = take_lock(self.out, f"{self.out}: another loa run is writing to this folder; wait for it "
-                                            "to finish or choose another --out (nothing was written)")
+                                            "to finish or choose another --out (nothing was written)", LOCK_GRACE_S)
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:

@@ -218,6 +218,7 @@ class ReplanOutcome:
     bulletin_id: str = ""  # the segment id a bulletin was added as
     waits: dict = field(default_factory=dict)  # emergency: site id -> minutes its first airing waited after --from
     aired: dict = field(default_factory=dict)  # emergency: site id -> airings placed (fewer than asked: the week ended)
+    unchanged: bool = False  # the plan came out as it was: nothing was written
 
 
 def default_out(plan_file: Path) -> Path:
@@ -269,10 +270,15 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
             result = replan_week(old, dataset, when, site_ids, workers=workers, cache=cache, settings=recorded,
                                  **extra)
             path = plan_path(out, old.week)
-            run.write_chunks_behind(path, partial(plan_chunks, result.plan, path))
-            # only the changed sites' files: every other one would be written byte for byte as it is
-            exported = export_sites(result.plan, out, set(result.changed_sites), run) if export else None
-            run.commit()
+            exported = None
+            in_place = path.resolve() == Path(plan_file).resolve()  # else a new --out: the whole week goes there
+            unchanged = result.plan == old and in_place
+            if not unchanged:  # else nothing to switch in: plan.json and every export stay as they are
+                run.write_chunks_behind(path, partial(plan_chunks, result.plan, path))
+                # in place, only the changed sites' files: every other one would come out byte for byte as it is
+                changed = set(result.changed_sites) if in_place else {s.id for s in result.plan.sites}
+                exported = export_sites(result.plan, out, changed, run) if export else None
+                run.commit()
         except BaseException:
             # a bulletin that is not sent is not left in the dataset either (once the switch has
             # begun, the plan that airs it goes in: the bulletin stays)
@@ -280,7 +286,7 @@ def replan_and_write(plan_file: Path, cutoff: str, out: Path | None = None, data
                 withdraw_segment(root, added)
             raise
     return ReplanOutcome(result, path, time.perf_counter() - started, exported, added.id if added else "", waits,
-                         aired)
+                         aired, unchanged)
 
 
 def _bulletin_args(old: WeekPlan, dataset: Dataset, bulletin: Bulletin, seg_id: str, when: datetime):

@@ -132,15 +132,30 @@ def test_one_new_item_for_one_site_moves_few_of_its_items_and_nothing_elsewhere(
 
 def test_a_replan_with_nothing_changed_solves_nothing_and_rewrites_nothing(week):
     before = week.outputs()
+    files = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in week.out.rglob("*") if p.is_file()}
     result = week.replan("2024-03-06 12:00", "--json")
     info = json.loads(result.stdout)
     assert result.exit_code == 0, result.output
     assert info["solved_units"] == [] and info["kept_units"] == 2 and info["changes"] == []
+    assert info["unchanged"] is True
     assert week.outputs() == before  # plan.json, calendars and manifests byte for byte
+    # not even written again: the same files (a calendar sync or a player sees no change)
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in week.out.rglob("*") if p.is_file()} == files
 
     result = week.replan("2024-03-06 12:00")
     assert result.exit_code == 0 and "nothing changed after the cut-off" in result.stdout, result.output
+    assert "(unchanged: nothing written)" in result.stdout
     assert week.outputs() == before
+
+
+def test_a_replan_into_another_folder_writes_the_whole_week_there(week, tmp_path):
+    """`--out` elsewhere: the week there is complete (every site's calendar and playlists), not
+    only the files of the sites the re-plan changed."""
+    other = tmp_path / "elsewhere"
+    result = week.replan("2024-03-06 12:00", "--out", other)
+    assert result.exit_code == 0 and "unchanged" not in result.stdout, result.output
+    assert (other / "audio_manifests" / WEEK / "plan.json").read_bytes() == week.plan_path.read_bytes()
+    assert snapshot(other) == week.outputs()
 
 
 def test_replan_and_write_with_nothing_changed_keeps_plan_json_byte_for_byte(week):
