@@ -118,7 +118,7 @@ def manifest_m3u8(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, Aud
         when = f"{p.start:%H:%M}-{p.end:%H:%M}"
         title = _one_line(item.title)
         if e.how == sess.FILE:
-            ref = audio_ref(item) if audio_ref else _relative(audio_path(plan, item.audio), base)
+            ref = audio_ref(item) if audio_ref else _relative(os.path.abspath(audio_path(plan, item.audio)), base)
             lines.append(f"# {when} {item.id}")
             lines.append(f"#EXTINF:{max(1, round(info.duration_s))},{title}")
             lines.append(ref)
@@ -134,10 +134,10 @@ def manifest_m3u8(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, Aud
 
 
 @lru_cache(maxsize=4096)
-def _relative(target: Path, base: Path) -> str:
-    """`target` relative to the folder `base`, with '/' (asked for every item of every site-day,
-    by a site's seven playlists from one folder: a fifth of making them)."""
-    return Path(os.path.relpath(os.path.abspath(target), base)).as_posix()
+def _relative(target: str, base: Path) -> str:
+    """The absolute path `target` relative to the folder `base`, with '/' (asked for every item of
+    every site-day, by a site's seven playlists from one folder: a fifth of making them)."""
+    return Path(os.path.relpath(target, base)).as_posix()
 
 
 def manifest_files(plan: WeekPlan, site_id: str, day: date, infos: dict[Path, AudioInfo], out: Path,
