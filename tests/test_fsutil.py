@@ -71,12 +71,18 @@ def test_a_file_written_behind_is_switched_in_with_the_others(tmp_path):
     assert not (out / ".loa-staging").exists()
 
 
-def test_a_file_that_cannot_be_written_behind_fails_the_run_and_changes_nothing(tmp_path):
+def _week_with_plan(tmp_path: Path) -> tuple[Path, Path]:
+    """An output folder whose week holds a plan.json of b"old": (--out, that plan.json)."""
     out = tmp_path / "out"
     plan = out / "audio_manifests/2024-W10/plan.json"
     with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
         run.write_many({plan: b"old"})
         run.commit()
+    return out, plan
+
+
+def test_a_file_that_cannot_be_written_behind_fails_the_run_and_changes_nothing(tmp_path):
+    out, plan = _week_with_plan(tmp_path)
     for fail, error, said in ((OSError(28, "No space left on device"), ExportError, "No space left on device"),
                               (ValueError("a bug"), BugError, "ValueError: a bug")):
         with pytest.raises(error, match=said):
@@ -88,11 +94,7 @@ def test_a_file_that_cannot_be_written_behind_fails_the_run_and_changes_nothing(
 
 
 def test_a_run_that_fails_while_writing_behind_stops_the_writer_and_changes_nothing(tmp_path):
-    out = tmp_path / "out"
-    plan = out / "audio_manifests/2024-W10/plan.json"
-    with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
-        run.write_many({plan: b"old"})
-        run.commit()
+    out, plan = _week_with_plan(tmp_path)
     with pytest.raises(RuntimeError):
         with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
             run.write_chunks_behind(plan, _chunks(*[b"x"] * 100, pause=0.1))  # 10 s if left alone
