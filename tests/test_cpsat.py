@@ -21,8 +21,6 @@ def _build(module):
     m.add_at_most_one(x for x in xs[3:])
     m.add_bool_or([xs[0], xs[5]])
     m.add_max_equality(y, [xs[2], xs[4]])
-    m.add_hint(xs[1], 1)
-    m.add_hint(~xs[2], True)
     objective = m.proto.objective
     objective.vars.extend(range(6))
     objective.coeffs.extend([-4, -6, -8, -3, -5, -7])

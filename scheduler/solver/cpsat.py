@@ -58,15 +58,6 @@ class CpModel(cmh.CpBaseModel):
     def add_max_equality(self, target, *expressions) -> Constraint:
         return self._add_linear_argument_constraint(cmh.LinearArgumentConstraint.max, target, *expressions)
 
-    def add_hint(self, var, value) -> None:
-        hint = self.model_proto.solution_hint
-        if var.index >= 0:
-            hint.vars.append(var.index)
-            hint.values.append(int(value))
-        else:
-            hint.vars.append(self.negated(var.index))
-            hint.values.append(int(not value))
-
     def add_assumptions(self, literals) -> None:
         for lit in literals:
             self.model_proto.assumptions.append(self.get_or_make_boolean_index(lit))

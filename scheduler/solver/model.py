@@ -463,22 +463,6 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
     return used
 
 
-def hint_previous(um: UnitModel) -> bool:
-    """A re-plan starts from the previous schedule: each session option that carries a relay
-    where the previous plan aired it, and each fill that puts an item back in the stretch it
-    aired in, is hinted (a partial hint: CP-SAT completes and repairs it). True if there was one."""
-    p = um.problem
-    if p.pinned is None or not p.pinned.previous:
-        return False
-    for o, opt in enumerate(p.options):
-        if any(p.relay_stays(r.relay_id, opt.day, r.start) for r in opt.relays):
-            um.model.add_hint(um.pick[o], 1)
-    for (seg_id, o, bi), var in sorted(um.fill.items()):
-        if p.fill_stays(seg_id, o, bi):
-            um.model.add_hint(var, 1)
-    return True
-
-
 def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0) -> cpsat.CpSolver:
     """One worker, fixed seed, deterministic budget: the same input gives the same plan."""
     solver = cpsat.CpSolver()

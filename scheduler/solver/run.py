@@ -31,7 +31,7 @@ from ..policy import site_policy
 from ..rules import segment_applies, site_rules
 from .cache import SolutionCache, input_key, problem_digest, unit_inputs
 from .explain import conflicting_requirements, score_breakdown
-from .model import SEED, build_model, hint_previous, solver_for, warm_start
+from .model import SEED, build_model, solver_for, warm_start
 from .problem import Airing, Pinned, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
 
 WARM_START_SHARE = 0.5  # of a unit's time budget, at most, for finding a first schedule (model.warm_start)
@@ -67,7 +67,11 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
     t0 = time.process_time()
     um = build_model(problem)
     budget = problem.policy.time_budget
-    if not hint_previous(um):  # a re-plan starts from the previous schedule, a plan from a warm start
+    # a plan starts from a warm start. A re-plan starts cold: its stability term already steers the
+    # LP to the previous schedule, and on the bundled province a partial hint of that schedule
+    # (CP-SAT's hint search) cost 1.5-2.7x the CPU of no hint, the warm start 1.2-1.8x, for the
+    # same items moved and gaps (benchmarks/RESULTS.md, "Sixth session")
+    if not (problem.pinned and problem.pinned.previous):
         budget -= warm_start(um, budget * WARM_START_SHARE, GAP_LIMIT)
     solver = solver_for(budget, gap_limit=GAP_LIMIT)
     t1 = time.process_time()
