@@ -33,6 +33,18 @@ class LoaError(Exception):
 
     exit_code = 1
 
+    def __reduce__(self):
+        # pickled as made (a forked task or a Dask worker hands its error back): the subclasses'
+        # __init__ format the message, so it must not run twice
+        return (_rebuilt, (type(self), str(self), self.__dict__))
+
+
+def _rebuilt(cls: type[LoaError], message: str, state: dict) -> LoaError:
+    exc = Exception.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(state)
+    return exc
+
 
 class DataError(LoaError):
     """The dataset (or a setting) is invalid; carries every problem found, not just the first.

@@ -40,7 +40,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
-from .errors import BugError, BusyError, DataError, ExportError, Problem
+from .errors import BugError, BusyError, DataError, ExportError, LoaError, Problem
 
 LOCK_NAME = ".loa.lock"
 STAGING_NAME = ".loa-staging"
@@ -349,20 +349,72 @@ def clean_stale_tmp(folder: Path) -> int:
     return removed
 
 
-def _write_behind(staged: Path, make: Callable[[], Iterable[bytes]], send, shown: str, parent: int) -> None:
-    """A forked writer (`OutputRun.write_chunks_behind`): sends None once the file is staged,
-    else (error class, message) for the parent to raise. It dies with its parent, so a killed
-    run leaves no writer behind."""
+class Behind:
+    """`fn(*args)` in a forked process while this one goes on (the second core works while the
+    first does); `result()` waits and returns its value, or raises what it raised (a LoaError;
+    anything else as a BugError saying what it was `doing`); `stop()` kills it. It dies with its
+    parent, so a killed run leaves nothing behind. `stopped` is raised if it died without a word."""
+
+    def __init__(self, doing: str, stopped: LoaError, fn: Callable, *args):
+        self._stopped = stopped
+        context = get_context("fork")
+        self._receive, self._send = context.Pipe(duplex=False)
+        self._proc = context.Process(target=_run_behind, args=(doing, fn, args, self._send, os.getpid()),
+                                     daemon=True)
+
+    def start(self) -> Behind:
+        """Fork it. A stop (Ctrl-C, SIGTERM) held during the fork arrives as this returns: keep
+        the Behind where the stop's clean-up finds it before starting it."""
+        with signals_held():
+            self._proc.start()
+            self._send.close()
+        return self
+
+    def result(self):
+        try:
+            kind, value = self._receive.recv()
+        except EOFError:
+            kind, value = "raise", self._stopped
+        finally:
+            self._proc.join()
+            self._receive.close()
+        if kind == "raise":
+            raise value
+        return value
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
+    def is_alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def stop(self) -> None:
+        if self._proc.pid is not None:
+            self._proc.kill()
+            self._proc.join()
+        else:
+            self._send.close()
+        self._receive.close()
+
+
+def _run_behind(doing: str, fn: Callable, args: tuple, send, parent: int) -> None:
     _die_with_parent(parent)
     try:
-        write_chunks_atomic(staged, make())
-        said = None
-    except OSError as exc:
-        said = (ExportError, f"{shown}: cannot write ({_why(exc)}); nothing was written")
+        said = ("value", fn(*args))
+    except LoaError as exc:
+        said = ("raise", exc)
     except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
-        said = (BugError, f"writing {shown} failed ({type(exc).__name__}: {exc})")
+        said = ("raise", BugError(f"{doing} failed ({type(exc).__name__}: {exc})"))
     send.send(said)
     send.close()
+
+
+def _write_staged(staged: Path, make: Callable[[], Iterable[bytes]], shown: str) -> None:
+    try:
+        write_chunks_atomic(staged, make())
+    except OSError as exc:
+        raise ExportError(f"{shown}: cannot write ({_why(exc)}); nothing was written") from None
 
 
 def _link_tree(src: str, dst: str) -> None:
@@ -471,7 +523,7 @@ class OutputRun:
         self._lock_fd: int | None = None
         self._committed = False
         self._created: list[Path] = []
-        self._behind: list = []  # (process, pipe) of files written by `write_chunks_behind`
+        self._behind: list[Behind] = []  # files written by `write_chunks_behind`
 
     @property
     def committed(self) -> bool:
@@ -500,10 +552,8 @@ class OutputRun:
 
     def __exit__(self, *exc) -> None:
         try:
-            for proc, pipe in self._behind:  # a failed run: its writers stop before their files go
-                proc.kill()
-                proc.join()
-                pipe.close()
+            for writer in self._behind:  # a failed run: its writers stop before their files go
+                writer.stop()
             self._behind = []
             if not self._committed and self.stage is not None:
                 _rmtree(self.stage)
@@ -620,31 +670,21 @@ class OutputRun:
         """`write_chunks(path, make())` in a forked process while this one goes on: a province's
         plan.json (a third of a second of encoding, then a 5 MB fsync) is written on the other
         core while the exports are made. `commit` waits for it; if it fails, the run fails."""
-        staged = self.staged_path(path)
-        context = get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        proc = context.Process(target=_write_behind, args=(staged, make, send, str(path), os.getpid()),
-                               daemon=True)
-        with signals_held():
-            proc.start()
-        send.close()
-        self._behind.append((proc, receive))
+        stopped = ExportError("a file of this run could not be written (its writer was stopped); nothing was written")
+        writer = Behind(f"writing {path}", stopped, _write_staged, self.staged_path(path), make, str(path))
+        self._behind.append(writer)  # before it starts: a stop as it starts finds it in `__exit__`
+        writer.start()
 
     def _join_behind(self) -> None:
         behind, self._behind = self._behind, []
         failure = None
-        for proc, receive in behind:
+        for writer in behind:
             try:
-                said = receive.recv()
-            except EOFError:  # it died without a word (killed)
-                said = (ExportError, "a file of this run could not be written (its writer was stopped); "
-                                     "nothing was written")
-            proc.join()
-            receive.close()
-            failure = failure or said
+                writer.result()
+            except LoaError as exc:
+                failure = failure or exc
         if failure:
-            error, message = failure
-            raise error(message)
+            raise failure
 
     def write_many(self, files: Mapping[Path, bytes]) -> None:
         """Stage many files: each folder's place checked once and the folder made, then each

@@ -98,7 +98,7 @@ def test_a_run_that_fails_while_writing_behind_stops_the_writer_and_changes_noth
     with pytest.raises(RuntimeError):
         with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
             run.write_chunks_behind(plan, _chunks(*[b"x"] * 100, pause=0.1))  # 10 s if left alone
-            writer = run._behind[0][0]
+            writer = run._behind[0]
             raise RuntimeError("the export failed")
     assert not writer.is_alive()
     assert plan.read_bytes() == b"old"
@@ -132,7 +132,7 @@ def test_the_writer_behind_dies_with_a_killed_run(tmp_path):
             with OutputRun(out, ["audio_manifests/2024-W10"]) as run:
                 run.write_chunks_behind(out / "audio_manifests/2024-W10/plan.json",
                                         _chunks(*[b"x"] * 100, pause=0.1))
-                os.write(write, str(run._behind[0][0].pid).encode())
+                os.write(write, str(run._behind[0].pid).encode())
                 time.sleep(30)
         finally:
             os._exit(1)
