@@ -481,10 +481,19 @@ def read_checked_plan(path: Path) -> WeekPlan:
     """Read a plan that is about to be exported or rendered: schema-valid, keeping every hard
     rule stored in it (the solver-free verifier), and naming audio only inside its dataset
     folder once symbolic links are resolved. Anything else is refused (exit 2, rule named)."""
-    from .verify import RULES, verify_rules
-
     path = Path(path)
     plan = read_plan(path)
+    problems = plan_problems(plan, path)
+    if problems:
+        raise DataError(problems)
+    return plan
+
+
+def plan_problems(plan: WeekPlan, path: Path) -> list[Problem]:
+    """What `read_checked_plan` refuses in a plan read from `path`: audio leading outside its
+    dataset folder, and every hard rule it breaks."""
+    from .verify import RULES, verify_rules
+
     problems = []
     for n, item in enumerate(plan.items):
         if item.audio and not is_inside(Path(plan.dataset_root) / item.audio, plan.dataset_root):
@@ -494,6 +503,4 @@ def read_checked_plan(path: Path) -> WeekPlan:
     problems += [Problem(str(path), None, "placements", None, f"a plan that keeps the hard rule "
                                                                f"'{RULES[rule]}': {message}")
                  for rule, message in verify_rules(plan)]
-    if problems:
-        raise DataError(problems)
-    return plan
+    return problems

@@ -239,6 +239,23 @@ def test_a_cut_off_outside_the_week_is_refused_naming_from(week):
     assert week.outputs() == before
 
 
+def test_a_plan_file_edited_to_break_a_rule_is_refused_and_nothing_is_written(week, speech):
+    """The plan's rules are checked while the week is re-planned: a re-plan or a bulletin on a
+    plan that airs an item at 02:00 stops with the rule named, writes nothing and adds nothing."""
+    raw = json.loads(week.plan_path.read_text(encoding="utf-8"))
+    first = next(p for p in raw["placements"] if p["kind"] == "segment" and p["start"] > "2024-03-07")
+    first["start"], first["end"] = "2024-03-07T02:00:00+07:00", "2024-03-07T02:02:00+07:00"
+    week.plan_path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    before, dataset = week.outputs(), snapshot(week.data)
+    for result in (week.replan("2024-03-06 12:00"),
+                   week.bulletin("emergency", "2024-03-06 14:10", "--audio", speech, "--title", "Bản tin",
+                                 "--scope", "chu-se")):
+        assert result.exit_code == 2, result.output
+        assert "broadcast windows" in result.output and "plan.json" in result.output, result.output
+        assert week.outputs() == before
+        assert snapshot(week.data) == dataset
+
+
 def test_changes_are_listed_per_site_with_times(week, speech):
     """The plain output: the site, then one line per change with its times, then a district total."""
     week.add_item(speech, "--title", "Lịch tiêm phòng", "--topic", 9, "--scope", TOWN, "--plays", "2")

@@ -82,8 +82,8 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
                 cache: SolutionCache | None = None, settings: tuple[tuple[str, str], ...] = (),
                 progress=None) -> Replanned:
     """Re-plan `old` from `cutoff` with `dataset` (which may have gained items or changed rules).
-    `old` is a checked plan (`planfile.read_checked_plan`): the sites a re-plan leaves alone are
-    not verified again.
+    `old` is a checked plan (`planfile.plan_problems` finds nothing in it, checked by the caller
+    before anything is written): the sites a re-plan leaves alone are not verified again.
 
     `site_ids` limits the re-plan to some sites (a district); the others keep their schedule.
     `free_until` (a week minute at a midnight) also keeps everything from then on, so a bulletin
@@ -139,7 +139,7 @@ def replan_week(old: WeekPlan, dataset: Dataset, cutoff: datetime, site_ids: set
                 placements=tuple(p for p in partial.placements if p.site_id not in moved) + again.placements)
             stuck = {u.unit_id for u in again.units if not SolveStatus(u.status).planned}
     plan, infeasible = _merge(old, dataset, partial, by_site, kept, inserted, settings)
-    # the other sites are as in `old`, verified when it was read (`read_checked_plan`)
+    # the other sites are as in `old`, which the caller checks (`planfile.plan_problems`)
     broken = verify(plan, {s.id for u in touched for s in u.sites})
     if broken:
         raise BugError("the re-planned week breaks hard rules:\n" + "\n".join(f"  - {b}" for b in broken[:30]))
