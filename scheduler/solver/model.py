@@ -323,9 +323,13 @@ def add_objective(b: _Builder) -> None:
     p = b.p
     w = p.policy.weights
     scale = p.scale
+    reach = b.terms["reach"]
+    of_bin: dict[tuple[int, int, int], int] = {}  # (priority, option, bin) -> coefficient: bins are shared
     for (seg_id, o, bi), var in b.fill.items():
-        listeners = p.options[o].bins[bi].listeners
-        b.terms["reach"].append((var, round(objective.reach(w, p.segments[seg_id].priority, listeners))))
+        key = (p.segments[seg_id].priority, o, bi)
+        if key not in of_bin:
+            of_bin[key] = round(objective.reach(w, key[0], p.options[o].bins[bi].listeners))
+        reach.append((var, of_bin[key]))
     for o, opt in enumerate(p.options):
         for r in opt.relays:
             if not p.relays[(r.relay_id, opt.day)].mandatory:
@@ -353,9 +357,12 @@ def add_objective(b: _Builder) -> None:
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
         keep = round(objective.stability(w, scale))
-        for (seg_id, o, bi), var in b.fill.items():
-            if p.fill_stays(seg_id, o, bi):
-                b.terms["stability"].append((var, keep))
+        for (kind, seg_id, day), starts in p.pinned.previous_starts.items():  # far fewer than the fills
+            if kind == "segment":
+                for o, bi, var in b.fills_of.get(seg_id, ()):
+                    bin_ = p.options[o].bins[bi]
+                    if p.options[o].day == day and any(bin_.start <= m < bin_.end for m in starts):
+                        b.terms["stability"].append((var, keep))
         for o, opt in enumerate(p.options):
             for r in opt.relays:
                 if p.relay_stays(r.relay_id, opt.day, r.start):

@@ -135,7 +135,7 @@ class Pinned:
     @cached_property
     def previous_starts(self) -> dict[tuple[str, str, int], tuple[int, ...]]:
         """(kind, item id, day) -> minutes the previous schedule started it at, in the free span: the
-        model's stability term and the score breakdown ask this of every fill."""
+        model's stability term and the score breakdown ask this."""
         out: dict[tuple[str, str, int], tuple[int, ...]] = {}
         for a in self.previous:
             out[(a.kind, a.item_id, a.day)] = out.get((a.kind, a.item_id, a.day), ()) + (a.start,)
@@ -220,7 +220,7 @@ class UnitProblem:
 
     def fill_stays(self, seg_id: str, option: int, bin_: int) -> bool:
         """A re-plan's fill puts the segment back in the stretch of a session it aired in before
-        (the stability term and the score breakdown ask this)."""
+        (the score breakdown asks this of each airing)."""
         opt = self.options[option]
         return self._was_there("segment", seg_id, opt.day, opt.bins[bin_].start, opt.bins[bin_].end)
 
