@@ -70,7 +70,7 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
     # a plan starts from a warm start. A re-plan starts cold: its stability term already steers the
     # LP to the previous schedule, and on the bundled province a partial hint of that schedule
     # (CP-SAT's hint search) cost 1.5-2.7x the CPU of no hint, the warm start 1.2-1.8x, for the
-    # same items moved and gaps (benchmarks/RESULTS.md, "Sixth session")
+    # same items moved and gaps (benchmarks/RESULTS.md, "Seventh session")
     if not (problem.pinned and problem.pinned.previous):
         budget -= warm_start(um, budget * WARM_START_SHARE, GAP_LIMIT)
     solver = solver_for(budget, gap_limit=GAP_LIMIT)
