@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
-from .fsutil import cache_root, write_text_atomic
+from .fsutil import cache_root, write_cache_atomic
 from .limits import MAX_AUDIO_BYTES
 
 PROBE_THREADS = min(8, 2 * (os.cpu_count() or 1))  # ffmpeg decodes outside the GIL
@@ -80,7 +80,7 @@ def _write_disk(new: dict[str, tuple[float, float]]) -> None:
         return
     try:
         merged = {**_read_disk(), **new}
-        write_text_atomic(path, json.dumps({k: list(v) for k, v in merged.items()}, sort_keys=True))
+        write_cache_atomic(path, json.dumps({k: list(v) for k, v in merged.items()}, sort_keys=True))
     except OSError:
         pass  # a cache only: never fail a run because it cannot be written
 

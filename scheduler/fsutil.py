@@ -60,10 +60,10 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
     return write_chunks_atomic(path, (data,))
 
 
-def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes], durable: bool = True) -> Path:
     """`write_bytes_atomic` for content made piece by piece (a big file never held whole)."""
     path = Path(path)
-    tmp = stage_chunks(path, chunks)
+    tmp = stage_chunks(path, chunks, durable=durable)
     try:
         os.replace(tmp, path)
     except BaseException:
@@ -72,9 +72,9 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> Path:
     return path
 
 
-def stage_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) -> Path:
-    """Write a temp file next to `path` (fsynced, `mode`) and return it; `path` itself is not
-    touched. A killed writer leaves a name `clean_stale_tmp` recognises."""
+def stage_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644, durable: bool = True) -> Path:
+    """Write a temp file next to `path` (fsynced unless not `durable`, `mode`) and return it;
+    `path` itself is not touched. A killed writer leaves a name `clean_stale_tmp` recognises."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -83,7 +83,8 @@ def stage_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) -> Path
             for chunk in chunks:
                 fh.write(chunk)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
     except BaseException:
         _unlink(Path(tmp))
@@ -130,6 +131,13 @@ def _unlink(path: Path) -> None:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_cache_atomic(path: Path, text: str) -> None:
+    """A cache entry: renamed into place whole, but not fsynced. After a crash it may be empty or
+    cut short, which every cache of loa reads as a miss; an fsync per entry (some 600 when the
+    whole province is re-planned) cost more than the entries save."""
+    write_chunks_atomic(path, (text.encode("utf-8"),), durable=False)
 
 
 def cache_root() -> Path | None:

@@ -60,11 +60,16 @@ def test_problem_digest_is_content_derived():
     assert d1 != problem_digest(build_problem(ds, unit, WEEK), 0.01)  # solver settings count too
 
 
-def test_a_corrupt_cache_entry_is_a_miss(tmp_path):
+@pytest.mark.parametrize("damage", ["cut short", "empty", "wrong digest"])
+def test_a_corrupt_cache_entry_is_a_miss(tmp_path, damage):
+    """Cache entries are not fsynced (`fsutil.write_cache_atomic`): after a crash one may be empty
+    or cut short, and it must read as a miss, index entries included."""
     cache = SolutionCache(tmp_path / "cache")
     plan_week(sample(), WEEK, workers=1, cache=cache)
-    for path in (tmp_path / "cache").rglob("*.json"):
-        path.write_text('{"digest": "nope"', encoding="utf-8")
+    for path in (p for p in (tmp_path / "cache").rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8")
+        path.write_text({"cut short": text[:len(text) // 2], "empty": "",
+                         "wrong digest": '{"digest": "nope"}'}[damage], encoding="utf-8")
     stats = {}
     plan_week(sample(), WEEK, workers=1, cache=cache, stats=stats)
     assert stats["cache_hits"] == 0

@@ -38,7 +38,7 @@ import icalendar
 
 from ..domain import TIMEZONE, Placement, PlanSite, WeekPlan, placements_by_site, week_days
 from ..errors import ExportError
-from ..fsutil import cache_root, write_text_atomic
+from ..fsutil import cache_root, write_cache_atomic
 from . import sessions as sess
 from .i18n import language_name, topic_code, topic_name, week_title
 from .levels import unit_title
@@ -357,7 +357,7 @@ def remember(data: bytes, events: dict, cancelled: dict) -> None:
     index = {uid: [int(ev.get("sequence", 0)), _fp_key(_fingerprint(ev))]
              for uid, ev in [*((u, e) for u, (_k, e) in events.items()), *cancelled.items()]}
     try:
-        write_text_atomic(path, json.dumps(index, ensure_ascii=False, sort_keys=True))
+        write_cache_atomic(path, json.dumps(index, ensure_ascii=False, sort_keys=True))
     except OSError:
         pass
 

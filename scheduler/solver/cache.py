@@ -21,7 +21,7 @@ from array import array
 from functools import lru_cache
 from pathlib import Path
 
-from ..fsutil import cache_root, write_text_atomic
+from ..fsutil import cache_root, write_cache_atomic
 from .problem import UnitProblem
 
 # the modules whose code decides a unit's solution, besides the problem's content
@@ -120,7 +120,7 @@ class SolutionCache:
 
     def put(self, digest: str, data: dict) -> None:
         try:
-            write_text_atomic(self.path(digest), json.dumps({"digest": digest, **data}, sort_keys=True))
+            write_cache_atomic(self.path(digest), json.dumps({"digest": digest, **data}, sort_keys=True))
         except OSError:
             pass  # a cache only: never fail a run because it cannot be written
 
@@ -133,6 +133,6 @@ class SolutionCache:
 
     def remember(self, key: str, digest: str) -> None:
         try:
-            write_text_atomic(self.root / "index" / key[:2] / key, digest)
+            write_cache_atomic(self.root / "index" / key[:2] / key, digest)
         except OSError:
             pass
