@@ -357,12 +357,11 @@ def add_objective(b: _Builder) -> None:
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
         keep = round(objective.stability(w, scale))
-        for (kind, seg_id, day), starts in p.pinned.previous_starts.items():  # far fewer than the fills
-            if kind == "segment":
-                for o, bi, var in b.fills_of.get(seg_id, ()):
-                    bin_ = p.options[o].bins[bi]
-                    if p.options[o].day == day and any(bin_.start <= m < bin_.end for m in starts):
-                        b.terms["stability"].append((var, keep))
+        aired = sorted({seg_id for kind, seg_id, _day in p.pinned.previous_starts if kind == "segment"})
+        for seg_id in aired:  # only the fills of segments the previous schedule aired can stay
+            for o, bi, var in b.fills_of.get(seg_id, ()):
+                if p.fill_stays(seg_id, o, bi):
+                    b.terms["stability"].append((var, keep))
         for o, opt in enumerate(p.options):
             for r in opt.relays:
                 if p.relay_stays(r.relay_id, opt.day, r.start):

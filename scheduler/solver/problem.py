@@ -220,7 +220,7 @@ class UnitProblem:
 
     def fill_stays(self, seg_id: str, option: int, bin_: int) -> bool:
         """A re-plan's fill puts the segment back in the stretch of a session it aired in before
-        (the score breakdown asks this of each airing)."""
+        (the model's stability term and the score breakdown ask this)."""
         opt = self.options[option]
         return self._was_there("segment", seg_id, opt.day, opt.bins[bin_].start, opt.bins[bin_].end)
 
