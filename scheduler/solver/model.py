@@ -323,13 +323,9 @@ def add_objective(b: _Builder) -> None:
     p = b.p
     w = p.policy.weights
     scale = p.scale
-    reach = b.terms["reach"]
-    of_bin: dict[tuple[int, int, int], int] = {}  # (priority, option, bin) -> coefficient: bins are shared
     for (seg_id, o, bi), var in b.fill.items():
-        key = (p.segments[seg_id].priority, o, bi)
-        if key not in of_bin:
-            of_bin[key] = round(objective.reach(w, key[0], p.options[o].bins[bi].listeners))
-        reach.append((var, of_bin[key]))
+        listeners = p.options[o].bins[bi].listeners
+        b.terms["reach"].append((var, round(objective.reach(w, p.segments[seg_id].priority, listeners))))
     for o, opt in enumerate(p.options):
         for r in opt.relays:
             if not p.relays[(r.relay_id, opt.day)].mandatory:
@@ -357,11 +353,9 @@ def add_objective(b: _Builder) -> None:
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
         keep = round(objective.stability(w, scale))
-        aired = sorted({seg_id for kind, seg_id, _day in p.pinned.previous_starts if kind == "segment"})
-        for seg_id in aired:  # only the fills of segments the previous schedule aired can stay
-            for o, bi, var in b.fills_of.get(seg_id, ()):
-                if p.fill_stays(seg_id, o, bi):
-                    b.terms["stability"].append((var, keep))
+        for (seg_id, o, bi), var in b.fill.items():
+            if p.fill_stays(seg_id, o, bi):
+                b.terms["stability"].append((var, keep))
         for o, opt in enumerate(p.options):
             for r in opt.relays:
                 if p.relay_stays(r.relay_id, opt.day, r.start):
