@@ -26,7 +26,7 @@ from .problem import UnitProblem
 
 # the modules whose code decides a unit's solution, besides the problem's content
 _CODE = ("solver/problem.py", "solver/model.py", "solver/objective.py", "solver/explain.py", "solver/run.py",
-         "solver/cache.py", "rules.py", "audience.py", "domain.py")
+         "solver/repair.py", "solver/cache.py", "rules.py", "audience.py", "domain.py")
 
 
 @lru_cache(maxsize=1)

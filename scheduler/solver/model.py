@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from ortools.util.python.sorted_interval_list import Domain
 
@@ -40,6 +41,7 @@ class UnitModel:
     pick: list[cpsat.IntVar]  # one per problem.options entry
     fill: dict[tuple[str, int, int], cpsat.IntVar]  # (segment, option index, bin index)
     assumptions: dict[ReqKey, cpsat.IntVar] = field(default_factory=dict)
+    derived: list[tuple[cpsat.IntVar, str, tuple]] = field(default_factory=list)  # `_Builder.derive`
 
 
 class _Builder:
@@ -49,6 +51,7 @@ class _Builder:
         self.proto = self.m.proto
         self.explain = explain
         self.assumptions: dict[ReqKey, cpsat.IntVar] = {}
+        self.derived: list[tuple[cpsat.IntVar, str, tuple]] = []
         self.terms: dict[str, list[tuple[object, int]]] = defaultdict(list)
         self.pick = [self.bool_var(f"pick{i}") for i in range(len(problem.options))]
         self.fill: dict[tuple[str, int, int], cpsat.IntVar] = {}
@@ -68,7 +71,7 @@ class _Builder:
                         self.fill[(seg_id, o, b)] = self.bool_var(f"fill:{seg_id}:{o}:{b}")
         # plays[(segment, day, window)]: the segment airs in that window that day
         self.plays: dict[tuple[str, int, str], list] = defaultdict(list)
-        self._daily: dict[tuple[str, int], list] = defaultdict(list)
+        self.daily_fills: dict[tuple[str, int], list] = defaultdict(list)
         self._played: dict[tuple[str, int], object] = {}
         # the fills of each segment and of each day, indexed once: the rules ask for them per
         # segment and per day (scanning every fill each time was a quarter of building the model)
@@ -77,7 +80,7 @@ class _Builder:
         for (seg_id, o, b), var in self.fill.items():
             opt = problem.options[o]
             self.plays[(seg_id, opt.day, opt.window)].append(var)
-            self._daily[(seg_id, opt.day)].append(var)
+            self.daily_fills[(seg_id, opt.day)].append(var)
             self.fills_of[seg_id].append((o, b, var))
             self.fills_on[opt.day].append((seg_id, var))
 
@@ -85,6 +88,14 @@ class _Builder:
         """`CpModel.new_bool_var` with one shared domain: a unit has thousands of fills, and
         building a Domain for each was a tenth of building the model."""
         return cpsat.IntVar(self.proto).with_name(name).with_domain(_BOOL)
+
+    def derive(self, name: str, op: str, *groups) -> cpsat.IntVar:
+        """A Boolean the rules define from others: "sum" (of every group's variables), "any" (1 if
+        some variable is 1) or "all" (1 if every group has a variable at 1). Recorded, in the order
+        made, so that a schedule's picks and fills give every variable's value (`set_hint`)."""
+        var = self.bool_var(name)
+        self.derived.append((var, op, groups))
+        return var
 
     def guard(self, ct: cpsat.Constraint, key: ReqKey | None) -> None:
         """Enforce a constraint only under its requirement's assumption literal (explain mode)."""
@@ -98,7 +109,7 @@ class _Builder:
         once: several rules and terms ask for it)."""
         key = (seg_id, day)
         if key not in self._played:
-            self._played[key] = _sum(self._daily.get(key, []))
+            self._played[key] = _sum(self.daily_fills.get(key, []))
         return self._played[key]
 
 
@@ -240,7 +251,7 @@ def _add_min_gap(b: _Builder, seg_id: str, gap: int, key: ReqKey) -> None:
         items = ordered[d1]
         later[(d1, len(items) - 1)] = items[-1][2]
         for i in range(len(items) - 2, min(ks) - 1, -1):
-            v = b.bool_var(f"after:{seg_id}:{d1}:{i}")
+            v = b.derive(f"after:{seg_id}:{d1}:{i}", "sum", (items[i][2], later[(d1, i + 1)]))
             b.m.add(v == items[i][2] + later[(d1, i + 1)])
             later[(d1, i)] = v
     for var, d1, k in needs:
@@ -278,15 +289,16 @@ def add_priority_lead(b: _Builder) -> None:
             counts = b.pick[o]
             b.guard(b.m.add(_sum(at[o]) >= b.pick[o] - (earlier if earlier is not None else 0)), key)
         elif in_option[o]:  # it cannot: PAR items only after it has aired
-            counts = b.bool_var(f"carries:{o}")
-            b.m.add_max_equality(counts, [v for _bi, _s, v in in_option[o]])
+            fills = [v for _bi, _s, v in in_option[o]]
+            counts = b.derive(f"carries:{o}", "any", fills)
+            b.m.add_max_equality(counts, fills)
             b.guard(b.m.add(counts <= (earlier if earlier is not None else 0)), key)
         else:
             continue
         if earlier is None:
             earlier = counts
             continue
-        z = b.bool_var(f"earlier:{o}")
+        z = b.derive(f"earlier:{o}", "any", (counts, earlier))
         b.m.add_max_equality(z, [counts, earlier])
         earlier = z
     leads = [v for o in order for v in at[o]]
@@ -339,7 +351,7 @@ def add_objective(b: _Builder) -> None:
         for window in windows:
             plays = [v for d in range(7) for v in b.plays.get((seg_id, d, window), [])]
             if plays:
-                u = b.bool_var(f"part:{seg_id}:{window}")
+                u = b.derive(f"part:{seg_id}:{window}", "any", plays)
                 b.m.add(u <= _sum(plays))
                 reached.append(u)
                 b.terms["spread_dayparts"].append((u, round(objective.spread_dayparts(w, scale))))
@@ -348,7 +360,8 @@ def add_objective(b: _Builder) -> None:
         for d in range(6):
             today, tomorrow = b.played(seg_id, d), b.played(seg_id, d + 1)
             if not isinstance(today, int) and not isinstance(tomorrow, int):
-                z = b.bool_var(f"next:{seg_id}:{d}")
+                z = b.derive(f"next:{seg_id}:{d}", "all", b.daily_fills[(seg_id, d)],
+                             b.daily_fills[(seg_id, d + 1)])
                 b.m.add(z >= today + tomorrow - 1)
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
@@ -364,7 +377,7 @@ def add_objective(b: _Builder) -> None:
     for (seg_id, o, _bi), var in b.fill.items():
         topics[p.segments[seg_id].topic].append(var)
     for topic, vars_ in sorted(topics.items()):
-        v = b.bool_var(f"topic:{topic}")
+        v = b.derive(f"topic:{topic}", "any", vars_)
         b.m.add(v <= _sum(vars_))
         b.terms["variety"].append((v, round(objective.variety(w, scale))))
     _maximize(b.m, (pair for items in b.terms.values() for pair in items))
@@ -398,7 +411,24 @@ def build_model(problem: UnitProblem, explain: bool = False) -> UnitModel:
         b.m.add_assumptions([b.assumptions[k] for k in sorted(b.assumptions)])
     else:
         add_objective(b)
-    return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions))
+    return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions), b.derived)
+
+
+def set_hint(um: UnitModel, picked: Iterable[int], fills: Iterable[tuple[str, int, int]]) -> None:
+    """Hint one whole schedule: the picked options and fills, and every variable the rules
+    derive from them. CP-SAT takes a complete, feasible hint as its first solution; a partial one
+    sends it searching for a completion, which on these models cost more than no hint."""
+    values = [0] * len(um.model.proto.variables)
+    for o in picked:
+        values[um.pick[o].index] = 1
+    for key in fills:
+        values[um.fill[key].index] = 1
+    for var, op, groups in um.derived:  # in the order made: a derived variable may use earlier ones
+        sums = [sum(values[v.index] for v in group) for group in groups]
+        values[var.index] = sum(sums) if op == "sum" else int(any(sums)) if op == "any" else int(all(sums))
+    hint = um.model.proto.solution_hint
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
 
 
 def _minimum_relay_carriers(um: UnitModel) -> dict[tuple[str, int], list[int]]:
@@ -463,7 +493,8 @@ def warm_start(um: UnitModel, time_budget: float, gap_limit: float) -> float:
     return used
 
 
-def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0) -> cpsat.CpSolver:
+def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0,
+               presolve_iterations: int = 1) -> cpsat.CpSolver:
     """One worker, fixed seed, deterministic budget: the same input gives the same plan."""
     solver = cpsat.CpSolver()
     prm = solver.parameters
@@ -474,7 +505,7 @@ def solver_for(time_budget: float, explain: bool = False, gap_limit: float = 0.0
     prm.cp_model_probing_level = 0  # measured: probing took half the budget and did not help
     # measured: one presolve pass instead of the default loop, 16% less CPU on both bundled weeks
     # (2024-W10: 72.9 -> 60.9 s for 143 units; 2025-W48: 48.9 -> 41.4 s), same objective within 0.02%
-    prm.max_presolve_iterations = 1
+    prm.max_presolve_iterations = presolve_iterations
     prm.symmetry_level = 0
     prm.add_lp_constraints_lazily = False  # measured: the full LP up front halves time to proof
     if gap_limit > 0 and not explain:

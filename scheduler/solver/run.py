@@ -33,6 +33,7 @@ from .cache import SolutionCache, input_key, problem_digest, unit_inputs
 from .explain import conflicting_requirements, score_breakdown
 from .model import SEED, build_model, solver_for, warm_start
 from .problem import Airing, Pinned, Unit, UnitProblem, build_problem, build_units, lay_out, unit_signature
+from .repair import hint_previous
 
 WARM_START_SHARE = 0.5  # of a unit's time budget, at most, for finding a first schedule (model.warm_start)
 GAP_LIMIT = 0.009  # stop a unit once proven within 0.9% of its optimum; OPTIMAL only when proven
@@ -67,13 +68,16 @@ def solve_problem(problem: UnitProblem) -> UnitSolution:
     t0 = time.process_time()
     um = build_model(problem)
     budget = problem.policy.time_budget
-    # a plan starts from a warm start. A re-plan starts cold: its stability term already steers the
-    # LP to the previous schedule, and on the bundled province a partial hint of that schedule
-    # (CP-SAT's hint search) cost 1.5-2.7x the CPU of no hint, the warm start 1.2-1.8x, for the
-    # same items moved and gaps (benchmarks/RESULTS.md, "Seventh session")
+    # a plan starts from a warm start; a re-plan from its previous schedule, repaired, or else
+    # cold (the warm start cost a re-plan 1.2-1.8x the CPU of no hint: RESULTS.md, "Seventh session")
+    hinted = False
     if not (problem.pinned and problem.pinned.previous):
         budget -= warm_start(um, budget * WARM_START_SHARE, GAP_LIMIT)
-    solver = solver_for(budget, gap_limit=GAP_LIMIT)
+    else:
+        hinted = hint_previous(um)
+    # from a complete hint, CP-SAT mostly proves the bound: presolve's loop costs more than it
+    # saves there (143 re-plan units: 11.4 -> 8.8 s of CPU), while from the warm start it pays
+    solver = solver_for(budget, gap_limit=GAP_LIMIT, presolve_iterations=0 if hinted else 1)
     t1 = time.process_time()
     status = solver.solve(um.model)
     t2 = time.process_time()
