@@ -38,6 +38,7 @@ class _Schedule:
         self.free: dict[tuple[int, int], int] = {}  # (option, bin) of picked options -> minutes left
         self.plays: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # segment -> (day, earliest, latest)
         self.parts: dict[str, set[str]] = defaultdict(set)  # segment -> windows it airs in
+        self.stays = {key for key in um.fill if self.p.fill_stays(*key)}  # asked again and again
 
     def can_pick(self, o: int) -> bool:
         p, opt = self.p, self.p.options[o]
@@ -87,7 +88,7 @@ class _Schedule:
         if opt.window and opt.window not in self.parts[s]:
             value += round(objective.spread_dayparts(w, scale))
         value += round(objective.spread_days(w, scale)) * ((opt.day - 1 in days) + (opt.day + 1 in days))
-        if p.fill_stays(s, o, b):
+        if (s, o, b) in self.stays:
             value += round(objective.stability(w, scale))
         return value
 
@@ -97,12 +98,11 @@ def _pick_sessions(sched: _Schedule) -> bool:
     a carrier for each mandatory relay and each weekly minimum still missing."""
     p, um = sched.p, sched.um
     staying: dict[int, dict[str, int]] = defaultdict(dict)  # option -> segment -> minutes off its old start
-    for s, o, b in um.fill:
-        if p.fill_stays(s, o, b):
-            opt, bin_ = p.options[o], p.options[o].bins[b]
-            at = bin_.start if bin_.align == "left" else bin_.end - p.segments[s].duration_min
-            off = min(abs(m - at) for m in p.pinned.previous_starts[("segment", s, opt.day)])
-            staying[o][s] = min(off, staying[o].get(s, off))
+    for s, o, b in sorted(sched.stays):
+        opt, bin_ = p.options[o], p.options[o].bins[b]
+        at = bin_.start if bin_.align == "left" else bin_.end - p.segments[s].duration_min
+        off = min(abs(m - at) for m in p.pinned.previous_starts[("segment", s, opt.day)])
+        staying[o][s] = min(off, staying[o].get(s, off))
     keeps = {o: len(staying[o]) + sum(p.relay_stays(r.relay_id, opt.day, r.start) for r in opt.relays)
              for o, opt in enumerate(p.options)}
     # most kept first; of options keeping as much, the one nearest the old times (the stability
@@ -145,7 +145,7 @@ def _fill(sched: _Schedule) -> bool:
         if o in picked:
             candidates[s].append((o, b))
     for s, o, b in um.fill:
-        if o in picked and p.fill_stays(s, o, b) and sched.fits(s, o, b):
+        if o in picked and (s, o, b) in sched.stays and sched.fits(s, o, b):
             sched.put(s, o, b)
     for s in sorted(p.segments, key=lambda s: (len(candidates[s]), s)):
         while len(sched.plays[s]) < p.min_plays(p.segments[s]):
