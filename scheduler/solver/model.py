@@ -42,6 +42,7 @@ class UnitModel:
     fill: dict[tuple[str, int, int], cpsat.IntVar]  # (segment, option index, bin index)
     assumptions: dict[ReqKey, cpsat.IntVar] = field(default_factory=dict)
     derived: list[tuple[cpsat.IntVar, str, tuple]] = field(default_factory=list)  # `_Builder.derive`
+    stays: frozenset[tuple[str, int, int]] = frozenset()  # a re-plan's fills that keep a previous play
 
 
 class _Builder:
@@ -52,6 +53,7 @@ class _Builder:
         self.explain = explain
         self.assumptions: dict[ReqKey, cpsat.IntVar] = {}
         self.derived: list[tuple[cpsat.IntVar, str, tuple]] = []
+        self.stays: set[tuple[str, int, int]] = set()
         self.terms: dict[str, list[tuple[object, int]]] = defaultdict(list)
         self.pick = [self.bool_var(f"pick{i}") for i in range(len(problem.options))]
         self.fill: dict[tuple[str, int, int], cpsat.IntVar] = {}
@@ -366,8 +368,9 @@ def add_objective(b: _Builder) -> None:
                 b.terms["spread_days"].append((z, round(objective.spread_days(w, scale))))
     if p.pinned is not None and p.pinned.previous:  # a re-plan: what stays where it was earns its keep
         keep = round(objective.stability(w, scale))
-        for (seg_id, o, bi), var in b.fill.items():
-            if p.fill_stays(seg_id, o, bi):
+        for key, var in b.fill.items():
+            if p.fill_stays(*key):
+                b.stays.add(key)
                 b.terms["stability"].append((var, keep))
         for o, opt in enumerate(p.options):
             for r in opt.relays:
@@ -411,7 +414,7 @@ def build_model(problem: UnitProblem, explain: bool = False) -> UnitModel:
         b.m.add_assumptions([b.assumptions[k] for k in sorted(b.assumptions)])
     else:
         add_objective(b)
-    return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions), b.derived)
+    return UnitModel(problem, b.m, b.pick, b.fill, dict(b.assumptions), b.derived, frozenset(b.stays))
 
 
 def set_hint(um: UnitModel, picked: Iterable[int], fills: Iterable[tuple[str, int, int]]) -> None:

@@ -38,7 +38,6 @@ class _Schedule:
         self.free: dict[tuple[int, int], int] = {}  # (option, bin) of picked options -> minutes left
         self.plays: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # segment -> (day, earliest, latest)
         self.parts: dict[str, set[str]] = defaultdict(set)  # segment -> windows it airs in
-        self.stays = {key for key in um.fill if self.p.fill_stays(*key)}  # asked again and again
 
     def can_pick(self, o: int) -> bool:
         p, opt = self.p, self.p.options[o]
@@ -88,7 +87,7 @@ class _Schedule:
         if opt.window and opt.window not in self.parts[s]:
             value += round(objective.spread_dayparts(w, scale))
         value += round(objective.spread_days(w, scale)) * ((opt.day - 1 in days) + (opt.day + 1 in days))
-        if (s, o, b) in self.stays:
+        if (s, o, b) in self.um.stays:
             value += round(objective.stability(w, scale))
         return value
 
@@ -98,7 +97,7 @@ def _pick_sessions(sched: _Schedule) -> bool:
     a carrier for each mandatory relay and each weekly minimum still missing."""
     p, um = sched.p, sched.um
     staying: dict[int, dict[str, int]] = defaultdict(dict)  # option -> segment -> minutes off its old start
-    for s, o, b in sorted(sched.stays):
+    for s, o, b in sorted(um.stays):
         opt, bin_ = p.options[o], p.options[o].bins[b]
         at = bin_.start if bin_.align == "left" else bin_.end - p.segments[s].duration_min
         off = min(abs(m - at) for m in p.pinned.previous_starts[("segment", s, opt.day)])
@@ -145,7 +144,7 @@ def _fill(sched: _Schedule) -> bool:
         if o in picked:
             candidates[s].append((o, b))
     for s, o, b in um.fill:
-        if o in picked and (s, o, b) in sched.stays and sched.fits(s, o, b):
+        if o in picked and (s, o, b) in um.stays and sched.fits(s, o, b):
             sched.put(s, o, b)
     for s in sorted(p.segments, key=lambda s: (len(candidates[s]), s)):
         while len(sched.plays[s]) < p.min_plays(p.segments[s]):
