@@ -5,8 +5,8 @@ branches in a unit whose LP bound is tight at the root). The previous schedule, 
 items put where they gain most, is already within the gap limit in most units, so handed over
 whole (`model.set_hint`) it is the solution and CP-SAT only proves the bound. Measured on the
 bundled province re-planned from Wednesday noon with a new item for every commune (143 units):
-CP-SAT 23.7 -> 11.7 s of CPU, the hint kept as the answer in 138 units (benchmarks/RESULTS.md,
-"Eighth session").
+CP-SAT 23.7 -> 8.8 s of CPU (with `run.solve_problem`'s presolve setting), the hint kept as the
+answer in 138 units (benchmarks/RESULTS.md, "Eighth session").
 
 Every hard rule of `model.py` is kept here in the same terms (sessions apart, a mandatory relay
 once, the daily count and cap, bin capacity, plays a week and a day, the minimum gap), so the
