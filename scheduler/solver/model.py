@@ -159,12 +159,8 @@ def add_session_spacing(b: _Builder) -> None:
 def add_mandatory_relays(b: _Builder) -> None:
     """Hard: every mandatory relay airs in full once on each broadcast day it applies to;
     a non-mandatory one at most once."""
-    carried: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for o, opt in enumerate(b.p.options):
-        for r in opt.relays:
-            carried[(r.relay_id, opt.day)].append(o)
     for (relay_id, day), relay in sorted(b.p.relays.items()):
-        idx = carried.get((relay_id, day), [])
+        idx = b.p.relay_carriers.get((relay_id, day), [])
         if not relay.mandatory:
             if idx:
                 b.m.add_at_most_one(b.pick[o] for o in idx)
@@ -179,17 +175,10 @@ def add_mandatory_relays(b: _Builder) -> None:
 
 def add_relay_minimums(b: _Builder) -> None:
     """Hard: a relay (or every relay of a source) with a weekly minimum airs at least that often."""
-    carried: dict[str, list[int]] = defaultdict(list)
-    for o, opt in enumerate(b.p.options):
-        for r in opt.relays:
-            relay = b.p.relays[(r.relay_id, opt.day)]
-            for key in b.p.relay_minimums:
-                if relay_matches(key, relay.id, relay.source):
-                    carried[key].append(o)
     for key, need in sorted(b.p.relay_minimums.items()):
         req = b.p.require(ReqKey("coverage", key), "add_relay_minimums",
                           f"relays \"{key}\" air at least {need} time(s) this week")
-        idx = carried.get(key, [])
+        idx = b.p.minimum_carriers(key)
         b.guard(b.m.add(_sum([b.pick[o] for o in idx]) >= need) if idx else b.m.add_bool_or([]), req)
 
 
@@ -437,13 +426,8 @@ def set_hint(um: UnitModel, picked: Iterable[int], fills: Iterable[tuple[str, in
 def _minimum_relay_carriers(um: UnitModel) -> dict[tuple[str, int], list[int]]:
     """(relay id, day) of every relay with a weekly minimum -> the options carrying it."""
     p = um.problem
-    out: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for o, opt in enumerate(p.options):
-        for r in opt.relays:
-            relay = p.relays[(r.relay_id, opt.day)]
-            if not relay.mandatory and any(relay_matches(k, relay.id, relay.source) for k in p.relay_minimums):
-                out[(r.relay_id, opt.day)].append(o)
-    return out
+    return {rd: options for rd, options in p.relay_carriers.items() if not p.relays[rd].mandatory
+            and any(relay_matches(k, p.relays[rd].id, p.relays[rd].source) for k in p.relay_minimums)}
 
 
 def _with_relay_days(um: UnitModel, carriers: dict[tuple[str, int], list[int]],

@@ -218,6 +218,22 @@ class UnitProblem:
                 busy[daypart(rd)] = busy.get(daypart(rd), 0) + 1
         return chosen
 
+    @cached_property
+    def relay_carriers(self) -> dict[tuple[str, int], list[int]]:
+        """(relay id, day) -> the options carrying that relay, in option order: the model's relay
+        rules, its warm start and a re-plan's repair ask it."""
+        out: dict[tuple[str, int], list[int]] = {}
+        for o, opt in enumerate(self.options):
+            for r in opt.relays:
+                out.setdefault((r.relay_id, opt.day), []).append(o)
+        return out
+
+    def minimum_carriers(self, key: str) -> list[int]:
+        """The options carrying a relay that counts toward the weekly minimum `key`, once per such
+        relay, in option order (as the model sums them)."""
+        return [o for o, opt in enumerate(self.options) for r in opt.relays
+                if relay_matches(key, r.relay_id, self.relays[(r.relay_id, opt.day)].source)]
+
     def fill_stays(self, seg_id: str, option: int, bin_: int) -> bool:
         """A re-plan's fill puts the segment back in the stretch of a session it aired in before
         (the model's stability term and the score breakdown ask this)."""

@@ -18,7 +18,6 @@ import heapq
 from collections import defaultdict
 
 from . import objective
-from ..rules import relay_matches
 from .model import UnitModel, set_hint
 from .problem import DAY, UnitProblem, sessions_clash
 
@@ -111,23 +110,22 @@ def _pick_sessions(sched: _Schedule) -> bool:
             sched.pick(o)
     for (relay_id, day), relay in sorted(p.relays.items()):
         if relay.mandatory and (relay_id, day) not in sched.carried:
-            if not _add_carrier(sched, lambda r, d: (r.relay_id, d) == (relay_id, day)):
+            if not _add_carrier(sched, p.relay_carriers.get((relay_id, day), [])):
                 return False
     for key, need in sorted(p.relay_minimums.items()):
-        def matches(r, d, key=key) -> bool:
-            relay = p.relays[(r.relay_id, d)]
-            return relay_matches(key, relay.id, relay.source)
-        while sum(matches(r, p.options[o].day) for o in sched.picked for r in p.options[o].relays) < need:
-            if not _add_carrier(sched, lambda r, d: not p.relays[(r.relay_id, d)].mandatory and matches(r, d)):
+        carriers = p.minimum_carriers(key)
+        while sum(o in sched.picked for o in carriers) < need:
+            if not _add_carrier(sched, carriers):
                 return False
     return True
 
 
-def _add_carrier(sched: _Schedule, wanted) -> bool:
-    """Pick the option carrying a wanted relay with the least delay and the best-listened bins."""
+def _add_carrier(sched: _Schedule, carriers: list[int]) -> bool:
+    """Pick, of the options carrying a relay, the one with the least delay and the best-listened
+    bins (an option whose relays are carried already cannot be picked)."""
     p = sched.p
-    found = [(sum(r.delay for r in opt.relays), -sum(b.listeners for b in opt.bins), o)
-             for o, opt in enumerate(p.options) if any(wanted(r, opt.day) for r in opt.relays) and sched.can_pick(o)]
+    found = [(sum(r.delay for r in p.options[o].relays), -sum(b.listeners for b in p.options[o].bins), o)
+             for o in set(carriers) if sched.can_pick(o)]
     if not found:
         return False
     sched.pick(min(found)[2])
