@@ -558,7 +558,10 @@ def _print_plan_summary(plan, wall_s: float) -> None:
 
     segs = [p for p in plan.placements if p.kind == "segment"]
     audio_s = {i.id: i.duration_s for i in plan.items if i.kind == "segment"}
-    click.echo(f"week {plan.week}: {len(plan.sites)} sites planned, {len(plan.placements)} placements, "
+    # a site of a unit that could not be planned is in the plan, but not planned (its conflicts follow)
+    planned_sites = sum(len(u.site_ids) for u in plan.units if u.status.planned)
+    sites = f"{planned_sites}" if planned_sites == len(plan.sites) else f"{planned_sites} of {len(plan.sites)}"
+    click.echo(f"week {plan.week}: {sites} sites planned, {len(plan.placements)} placements, "
                f"{sum(audio_s[p.item_id] for p in segs) / 60:,.0f} PAR minutes of audio, "
                f"{sum(p.listeners for p in segs):,.0f} expected listener-plays, {wall_s:.1f} s")
     by_district = defaultdict(list)

@@ -104,3 +104,16 @@ def test_a_site_that_cannot_be_planned_keeps_its_schedule_in_the_week_plan(tmp_p
     assert "Xã Ia RSai (krong-pa):\n  - kept the previous schedule: " in result.output
     after = week.plan()
     assert by_site(after)["krong-pa-ia-rsai"] == before and ("set", "weights.spread_days=2") in after.settings
+
+
+def test_a_whole_week_plan_counts_only_the_sites_it_could_plan(tmp_path):
+    from week_helpers import copy_tiny, loa, plan_week, with_second_district
+
+    week = plan_week(with_second_district(copy_tiny(tmp_path)), tmp_path / "out")
+    sites = len(week.plan().sites)
+    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:  # its 45-min relay no longer fits
+        f.write("\n[site.krong-pa-ia-rsai]\nmax_session_minutes = 20\n")
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1)
+    assert result.exit_code == 3, result.output
+    assert f": {sites - 1} of {sites} sites planned," in result.output
+    assert "Xã Ia RSai (krong-pa):" in result.output
