@@ -482,7 +482,8 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
     """Plan one ISO week for every loudspeaker system (or some), then export it.
 
     Prints a summary; infeasible sites are explained and the command exits 3, after the
-    feasible ones have been written (nothing is written when no site can be planned). With
+    feasible ones have been written (nothing is written when no site can be planned); an
+    infeasible site keeps the schedule it had in the week's plan.json under --out. With
     --district/--site, the plan goes into the week's plan.json already under --out: the other
     sites keep their schedule. Units whose problem has not changed since a previous run are
     taken from the solution cache (the same answer, byte for byte).
@@ -531,7 +532,7 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
             summary = export_all(outcome.plan, out, run=run)
         run.commit()
     plan = outcome.plan
-    _print_plan_summary(plan, outcome.wall_s)
+    _print_plan_summary(plan, outcome.wall_s, outcome.stats.get("kept_units", frozenset()))
     st = outcome.stats
     click.echo(f"units: {st['units']}, distinct solves: {st['distinct']}, "
                f"from the solution cache: {st['cache_hits']}")
@@ -551,7 +552,8 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
         raise InfeasibleError(outcome.infeasible)
 
 
-def _print_plan_summary(plan, wall_s: float) -> None:
+def _print_plan_summary(plan, wall_s: float, kept: frozenset[str] = frozenset()) -> None:
+    """`kept`: the units this run could not plan that kept their previous schedule."""
     from collections import defaultdict
 
     from .domain import SolveStatus
@@ -559,9 +561,13 @@ def _print_plan_summary(plan, wall_s: float) -> None:
     segs = [p for p in plan.placements if p.kind == "segment"]
     audio_s = {i.id: i.duration_s for i in plan.items if i.kind == "segment"}
     # a site of a unit that could not be planned is in the plan, but not planned (its conflicts follow)
-    planned_sites = sum(len(u.site_ids) for u in plan.units if u.status.planned)
+    solved = [u for u in plan.units if u.status.planned and u.unit_id not in kept]
+    planned_sites = sum(len(u.site_ids) for u in solved)
     sites = f"{planned_sites}" if planned_sites == len(plan.sites) else f"{planned_sites} of {len(plan.sites)}"
-    click.echo(f"week {plan.week}: {sites} sites planned, {len(plan.placements)} placements, "
+    kept_sites = sum(len(u.site_ids) for u in plan.units if u.unit_id in kept)
+    click.echo(f"week {plan.week}: {sites} sites planned"
+               + (f" ({kept_sites} kept the previous schedule)" if kept_sites else "")
+               + f", {len(plan.placements)} placements, "
                f"{sum(audio_s[p.item_id] for p in segs) / 60:,.0f} PAR minutes of audio, "
                f"{sum(p.listeners for p in segs):,.0f} expected listener-plays, {wall_s:.1f} s")
     by_district = defaultdict(list)
@@ -569,35 +575,38 @@ def _print_plan_summary(plan, wall_s: float) -> None:
         by_district[u.district_id].append(u)
     click.echo(f"{'reporting unit':<14}{'units':>6}  {'status':<34}{'objective':>14}{'bound':>14}{'gap':>8}")
     for district, units in sorted(by_district.items()):
-        ok = [u for u in units if u.status.planned]
+        ok = [u for u in units if u in solved]
         obj = sum(u.objective for u in ok)
         bound = sum(u.bound for u in ok)
         gap = (bound - obj) / bound if bound else 0.0
-        click.echo(f"{district:<14}{len(units):>6}  {_status_text(units):<34}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
-    planned = [u for u in plan.units if u.status.planned]
-    if planned:
-        worst = max(planned, key=lambda u: u.gap)
-        proven = sum(u.status is SolveStatus.OPTIMAL for u in planned)
-        click.echo(f"{proven} of {len(planned)} units proven optimal; every unit within {worst.gap:.2%} of its "
+        click.echo(f"{district:<14}{len(units):>6}  {_status_text(units, kept):<34}{obj:>14,.0f}{bound:>14,.0f}"
+                   f"{gap:>8.2%}")
+    if solved:
+        worst = max(solved, key=lambda u: u.gap)
+        proven = sum(u.status is SolveStatus.OPTIMAL for u in solved)
+        click.echo(f"{proven} of {len(solved)} units proven optimal; every unit within {worst.gap:.2%} of its "
                    f"optimum (proven: objective {worst.objective:,.0f}, bound {worst.bound:,.0f} at {worst.unit_id})")
 
 
-def _status_text(units) -> str:
-    """'optimal (proven)' when every unit's optimum is proven, else 'within X% of optimum (proven)'
-    for the worst planned unit, and how many units have no plan."""
+def _status_text(units, kept: frozenset[str]) -> str:
+    """'optimal (proven)' when every unit planned has its optimum proven, else 'within X% of
+    optimum (proven)' for the worst, then how many units have no plan (by status), and how many
+    kept their previous one."""
     from .domain import SolveStatus
 
-    planned = [u for u in units if u.status.planned]
+    planned = [u for u in units if u.status.planned and u.unit_id not in kept]
     parts = []
     if planned:
         worst = max(u.gap for u in planned)
         parts.append("optimal (proven)" if all(u.status is SolveStatus.OPTIMAL for u in planned)
                      else f"within {max(worst, 0.0001):.2%} of optimum (proven)")
-    failed = {}
+    failed: dict[str, int] = {}
     for u in units:
         if not u.status.planned:
             failed[str(u.status)] = failed.get(str(u.status), 0) + 1
     parts += [f"{n} {status}" for status, n in sorted(failed.items())]
+    if any(u.unit_id in kept for u in units):
+        parts.append(f"{sum(u.unit_id in kept for u in units)} kept previous")
     return ", ".join(parts)
 
 

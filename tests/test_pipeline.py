@@ -106,14 +106,41 @@ def test_a_site_that_cannot_be_planned_keeps_its_schedule_in_the_week_plan(tmp_p
     assert by_site(after)["krong-pa-ia-rsai"] == before and ("set", "weights.spread_days=2") in after.settings
 
 
-def test_a_whole_week_plan_counts_only_the_sites_it_could_plan(tmp_path):
-    from week_helpers import copy_tiny, loa, plan_week, with_second_district
+def test_a_whole_week_plan_keeps_the_schedule_of_a_site_it_cannot_plan(tmp_path):
+    from week_helpers import by_site, copy_tiny, loa, plan_week, with_second_district
+
+    week = plan_week(with_second_district(copy_tiny(tmp_path)), tmp_path / "out")
+    before = week.plan()
+    sites = len(before.sites)
+    rsai = next(s for s in before.sites if s.id == "krong-pa-ia-rsai")
+    calendar = week.calendar(rsai).read_bytes()
+    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:  # its 45-min relay no longer fits
+        f.write("\n[site.krong-pa-ia-rsai]\nmax_session_minutes = 20\n")
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1,
+                 "--set", "weights.spread_days=2")
+    assert result.exit_code == 3, result.output
+    assert f": {sites - 1} of {sites} sites planned (1 kept the previous schedule)," in result.output
+    assert "krong-pa           1  1 kept previous" in result.output
+    assert "Xã Ia RSai (krong-pa):\n  - kept the previous schedule: " in result.output
+    after = week.plan()
+    assert [s.id for s in after.sites] == [s.id for s in before.sites]
+    assert by_site(after)["krong-pa-ia-rsai"] == by_site(before)["krong-pa-ia-rsai"]
+    assert week.calendar(rsai).read_bytes() == calendar
+    assert after.settings == (("set", "weights.spread_days=2"),)  # the new plan's settings, not the old
+
+
+def test_a_whole_week_plan_replaces_a_broken_plan_and_counts_only_the_sites_it_could_plan(tmp_path):
+    from week_helpers import by_site, copy_tiny, loa, plan_week, with_second_district
 
     week = plan_week(with_second_district(copy_tiny(tmp_path)), tmp_path / "out")
     sites = len(week.plan().sites)
-    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:  # its 45-min relay no longer fits
+    week.plan_path.write_text('{"format": 2, "week": "2024-W10"', encoding="utf-8")
+    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:
         f.write("\n[site.krong-pa-ia-rsai]\nmax_session_minutes = 20\n")
     result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1)
     assert result.exit_code == 3, result.output
     assert f": {sites - 1} of {sites} sites planned," in result.output
-    assert "Xã Ia RSai (krong-pa):" in result.output
+    assert 'Xã Ia RSai (krong-pa):\n  - relay "Thời sự 19:00"' in result.output
+    assert "kept the previous schedule" not in result.output
+    after = week.plan()
+    assert len(after.sites) == sites and by_site(after)["krong-pa-ia-rsai"] == []

@@ -197,20 +197,40 @@ def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: d
             sites[sid] = new_sites[sid]
             placements[sid] = ([p for p in by_site.get(sid, ()) if kept(p)] + list(inserted.get(sid, ()))
                                + new_by_site.get(sid, []))
-    items = {(i.kind, i.id): i for i in (partial.items if partial else plan_items(dataset))}
-    used = {(p.kind, p.item_id) for ps in placements.values() for p in ps}
-    for i in old.items:  # an item gone from the dataset that a kept placement still airs
-        if (i.kind, i.id) in used and (i.kind, i.id) not in items:
-            items[(i.kind, i.id)] = i
     plan = replace(
         old, dataset_name=dataset.name, dataset_root=str(dataset.root), dataset_fingerprint=dataset.fingerprint,
-        sites=tuple(sorted(sites.values(), key=lambda s: s.id)),
-        items=tuple(sorted(items.values(), key=lambda i: (i.kind, i.id))),
+        settings=tuple(old.settings) + tuple(s for s in settings if s not in old.settings))
+    return _assembled(plan, sites, units, placements, partial.items if partial else plan_items(dataset),
+                      old.items), infeasible
+
+
+def keep_schedules(fresh: WeekPlan, old: WeekPlan, site_ids: set[str]) -> WeekPlan:
+    """`fresh`, a whole week planned from scratch, in which the sites `site_ids` (of units it
+    could not plan) keep the schedule they had in `old`, the week's previous plan: a change
+    that makes a site infeasible does not empty its calendar."""
+    sites = {s.id: s for s in fresh.sites} | {s.id: s for s in old.sites if s.id in site_ids}
+    units = {u.unit_id: u for u in fresh.units} | {u.unit_id: u for u in old.units if set(u.site_ids) <= site_ids}
+    placements = placements_by_site(fresh.placements) | {
+        sid: ps for sid, ps in placements_by_site(old.placements).items() if sid in site_ids}
+    return _assembled(fresh, sites, units, placements, fresh.items, old.items)
+
+
+def _assembled(plan: WeekPlan, sites: dict, units: dict, placements: dict[str, list[Placement]],
+               items, old_items) -> WeekPlan:
+    """`plan` with these sites, units and placements (sorted as plan.json holds them), and the
+    items they air: `items`, and those of `old_items` that a kept placement still airs (an item
+    since gone from the dataset)."""
+    by_key = {(i.kind, i.id): i for i in items}
+    used = {(p.kind, p.item_id) for ps in placements.values() for p in ps}
+    for i in old_items:
+        if (i.kind, i.id) in used and (i.kind, i.id) not in by_key:
+            by_key[(i.kind, i.id)] = i
+    return replace(
+        plan, sites=tuple(sorted(sites.values(), key=lambda s: s.id)),
+        items=tuple(sorted(by_key.values(), key=lambda i: (i.kind, i.id))),
         placements=tuple(sorted((p for ps in placements.values() for p in ps),
                                 key=lambda p: (p.site_id, p.start, p.kind, p.item_id))),
-        units=tuple(sorted(units.values(), key=lambda u: u.unit_id)),
-        settings=tuple(old.settings) + tuple(s for s in settings if s not in old.settings))
-    return plan, infeasible
+        units=tuple(sorted(units.values(), key=lambda u: u.unit_id)))
 
 
 def changes(old: WeekPlan, new: WeekPlan, cutoff: datetime) -> tuple[Change, ...]:
