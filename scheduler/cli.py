@@ -573,14 +573,15 @@ def _print_plan_summary(plan, wall_s: float, kept: frozenset[str] = frozenset())
     by_district = defaultdict(list)
     for u in plan.units:
         by_district[u.district_id].append(u)
-    click.echo(f"{'reporting unit':<14}{'units':>6}  {'status':<34}{'objective':>14}{'bound':>14}{'gap':>8}")
+    statuses = {district: _status_text(units, kept) for district, units in by_district.items()}
+    width = max([34] + [len(text) + 1 for text in statuses.values()])
+    click.echo(f"{'reporting unit':<14}{'units':>6}  {'status':<{width}}{'objective':>14}{'bound':>14}{'gap':>8}")
     for district, units in sorted(by_district.items()):
         ok = [u for u in units if u in solved]
         obj = sum(u.objective for u in ok)
         bound = sum(u.bound for u in ok)
         gap = (bound - obj) / bound if bound else 0.0
-        click.echo(f"{district:<14}{len(units):>6}  {_status_text(units, kept):<34}{obj:>14,.0f}{bound:>14,.0f}"
-                   f"{gap:>8.2%}")
+        click.echo(f"{district:<14}{len(units):>6}  {statuses[district]:<{width}}{obj:>14,.0f}{bound:>14,.0f}{gap:>8.2%}")
     if solved:
         worst = max(solved, key=lambda u: u.gap)
         proven = sum(u.status is SolveStatus.OPTIMAL for u in solved)
