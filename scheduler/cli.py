@@ -532,7 +532,7 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
             summary = export_all(outcome.plan, out, run=run)
         run.commit()
     plan = outcome.plan
-    _print_plan_summary(plan, outcome.wall_s, outcome.stats.get("kept_units", frozenset()))
+    _print_plan_summary(plan, outcome.wall_s, outcome.stats.get("kept_previous", frozenset()))
     st = outcome.stats
     click.echo(f"units: {st['units']}, distinct solves: {st['distinct']}, "
                f"from the solution cache: {st['cache_hits']}")
@@ -552,21 +552,22 @@ def plan_cmd(data, week, districts, sites, settings, policy_file, out, workers, 
         raise InfeasibleError(outcome.infeasible)
 
 
-def _print_plan_summary(plan, wall_s: float, kept: frozenset[str] = frozenset()) -> None:
-    """`kept`: the units this run could not plan that kept their previous schedule."""
+def _print_plan_summary(plan, wall_s: float, kept_sites: frozenset[str] = frozenset()) -> None:
+    """`kept_sites`: the sites this run could not plan that kept their previous schedule."""
     from collections import defaultdict
 
     from .domain import SolveStatus
+
+    kept = {u.unit_id for u in plan.units if u.site_ids and kept_sites.issuperset(u.site_ids)}
 
     segs = [p for p in plan.placements if p.kind == "segment"]
     audio_s = {i.id: i.duration_s for i in plan.items if i.kind == "segment"}
     # a site of a unit that could not be planned is in the plan, but not planned (its conflicts follow)
     solved = [u for u in plan.units if u.status.planned and u.unit_id not in kept]
-    planned_sites = sum(len(u.site_ids) for u in solved)
+    planned_sites = len({sid for u in solved for sid in u.site_ids} - kept_sites)
     sites = f"{planned_sites}" if planned_sites == len(plan.sites) else f"{planned_sites} of {len(plan.sites)}"
-    kept_sites = sum(len(u.site_ids) for u in plan.units if u.unit_id in kept)
     click.echo(f"week {plan.week}: {sites} sites planned"
-               + (f" ({kept_sites} kept the previous schedule)" if kept_sites else "")
+               + (f" ({len(kept_sites)} kept the previous schedule)" if kept_sites else "")
                + f", {len(plan.placements)} placements, "
                f"{sum(audio_s[p.item_id] for p in segs) / 60:,.0f} PAR minutes of audio, "
                f"{sum(p.listeners for p in segs):,.0f} expected listener-plays, {wall_s:.1f} s")
@@ -603,7 +604,7 @@ def _status_text(units, kept: frozenset[str]) -> str:
                      else f"within {max(worst, 0.0001):.2%} of optimum (proven)")
     failed: dict[str, int] = {}
     for u in units:
-        if not u.status.planned:
+        if not u.status.planned and u.unit_id not in kept:
             failed[str(u.status)] = failed.get(str(u.status), 0) + 1
     parts += [f"{n} {status}" for status, n in sorted(failed.items())]
     if any(u.unit_id in kept for u in units):

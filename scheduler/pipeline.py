@@ -18,8 +18,8 @@ from .policy import apply_settings, load_policy, with_policy
 from .rules import DAY, valid_days
 from .ops.additem import withdraw_segment
 from .ops.bulletin import Bulletin, add_bulletin, check_reach, emergency_placements, free_until
-from .ops.replan import (WEEK_MINUTES, Replanned, keep_schedules, kept_previous, merge_sites, parse_cutoff,
-                         replan_week, week_minute)
+from .ops.replan import (WEEK_MINUTES, Replanned, keep_schedules, keepable, kept_previous, merge_sites,
+                         parse_cutoff, replan_week, week_minute)
 from .solver.cache import SolutionCache
 from .solver.explain import segment_alternatives
 from .solver.problem import build_problem, build_units
@@ -127,15 +127,14 @@ def plan_and_write(dataset: Dataset, week: str, out: Path, site_ids: set[str] | 
         had = {s.id for s in previous.sites}
         stats["kept_sites"] = len(had - {s.id for s in plan.sites})
         plan = merge_sites(previous, dataset, plan, settings)
-    elif failed and path.exists():  # a site it cannot plan keeps the schedule it had
+    kept = frozenset(s for u in failed if had.issuperset(u.site_ids) for s in u.site_ids)
+    if failed and site_ids is None and path.exists():  # a site it cannot plan keeps the schedule it had
         previous = _replaced_plan(path, dataset, week)
-        had = {s.id for s in previous.sites} if previous else set()
-        if previous:
-            plan = keep_schedules(plan, previous, {s for u in failed if had.issuperset(u.site_ids) for s in u.site_ids})
-    kept = {u.unit_id for u in failed if had.issuperset(u.site_ids)}
-    stats["kept_units"] = frozenset(kept)
+        kept = keepable(plan, previous) if previous else frozenset()
+        plan = keep_schedules(plan, previous, kept) if kept else plan
+    stats["kept_previous"] = kept  # sites this run could not plan that kept their schedule
     infeasible = {_unit_label(dataset, u.site_ids, u.district_id):
-                  kept_previous(u.conflicts) if u.unit_id in kept else list(u.conflicts) for u in failed}
+                  kept_previous(u.conflicts) if kept.issuperset(u.site_ids) else list(u.conflicts) for u in failed}
     wall = time.perf_counter() - started
     if run is None:
         with OutputRun(out, [f"audio_manifests/{week}"]) as own:

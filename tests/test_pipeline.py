@@ -127,6 +127,52 @@ def test_a_whole_week_plan_keeps_the_schedule_of_a_site_it_cannot_plan(tmp_path)
     assert by_site(after)["krong-pa-ia-rsai"] == by_site(before)["krong-pa-ia-rsai"]
     assert week.calendar(rsai).read_bytes() == calendar
     assert after.settings == (("set", "weights.spread_days=2"),)  # the new plan's settings, not the old
+    again = loa("export", "--plan", week.plan_path, "--out", tmp_path / "again")  # the plan keeps every rule
+    assert again.exit_code == 0, again.output
+
+
+def test_sites_that_join_a_sync_group_that_cannot_be_planned_keep_their_schedules(tmp_path):
+    from conftest import edit
+    from week_helpers import by_site, copy_tiny, plan_week
+
+    data = copy_tiny(tmp_path)
+    edit(data / "sites.csv", "sat,chu-se-fm1,yes", "sat,,yes")  # Ia Hlốp airs on its own
+    week = plan_week(data, tmp_path / "out")
+    before = week.plan()
+    edit(week.data / "sites.csv", "sat,,yes", "sat,chu-se-fm1,yes")  # it joins Ia Blang's group
+    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:  # whose relay no longer fits
+        f.write("\n[site.chu-se-ia-blang]\nmax_session_minutes = 20\n")
+    result = _plan_kept(week, tmp_path, ": 1 of 3 sites planned (2 kept the previous schedule),")
+    assert "chu-se             3  optimal (proven), 2 kept previous " in result.output
+    after = week.plan()
+    assert all(by_site(after)[s] == by_site(before)[s] for s in ("chu-se-ia-blang", "chu-se-ia-hlop"))
+    # with the units they were planned in
+    assert [u for u in after.units if u.unit_id != "chu-se-tt"] == [u for u in before.units if u.unit_id != "chu-se-tt"]
+
+
+def test_a_site_whose_old_unit_is_planned_anew_cannot_keep_its_part_of_it(tmp_path):
+    from conftest import edit
+    from week_helpers import by_site, copy_tiny, plan_week
+
+    week = plan_week(copy_tiny(tmp_path), tmp_path / "out")
+    edit(week.data / "sites.csv", "sat,chu-se-fm1,yes", "sat,,yes")  # Ia Hlốp leaves the group
+    with open(week.data / "policy.toml", "a", encoding="utf-8") as f:  # and Ia Blang's relay no longer fits
+        f.write("\n[site.chu-se-ia-blang]\nmax_session_minutes = 20\n")
+    result = _plan_kept(week, tmp_path, ": 2 of 3 sites planned,")
+    assert "kept the previous schedule" not in result.output
+    assert by_site(week.plan())["chu-se-ia-blang"] == []
+
+
+def _plan_kept(week, tmp_path, summary: str):
+    """`loa plan` of the whole week, which cannot plan some site: exit 3 with `summary`, and a
+    plan that keeps every rule (`loa export` reads it back)."""
+    from week_helpers import loa
+
+    result = loa("plan", "--data", week.data, "--week", WEEK, "--out", week.out, "--workers", 1)
+    assert result.exit_code == 3 and summary in result.output, result.output
+    again = loa("export", "--plan", week.plan_path, "--out", tmp_path / "again")
+    assert again.exit_code == 0, again.output
+    return result
 
 
 def test_a_whole_week_plan_replaces_a_broken_plan_and_counts_only_the_sites_it_could_plan(tmp_path):

@@ -204,12 +204,29 @@ def _merge(old: WeekPlan, dataset: Dataset, partial: WeekPlan | None, by_site: d
                       old.items), infeasible
 
 
-def keep_schedules(fresh: WeekPlan, old: WeekPlan, site_ids: set[str]) -> WeekPlan:
-    """`fresh`, a whole week planned from scratch, in which the sites `site_ids` (of units it
-    could not plan) keep the schedule they had in `old`, the week's previous plan: a change
-    that makes a site infeasible does not empty its calendar."""
+def keepable(fresh: WeekPlan, old: WeekPlan) -> frozenset[str]:
+    """The sites of the units `fresh` could not plan that can keep their schedule in `old`, the
+    week's previous plan: those of a failed unit whose every site was planned in `old` in units
+    holding only such sites (a site whose sync group changed since, sharing its old unit with a
+    site planned anew, cannot: its schedule belonged to a unit that no longer exists)."""
+    candidates = {sid for u in fresh.units if not SolveStatus(u.status).planned for sid in u.site_ids}
+    was_in = {sid: set(u.site_ids) for u in old.units for sid in u.site_ids}
+    while True:
+        keep = {sid for sid in candidates if sid in was_in and was_in[sid] <= candidates}
+        failed_whole = {sid for u in fresh.units if not SolveStatus(u.status).planned and set(u.site_ids) <= keep
+                        for sid in u.site_ids}
+        if failed_whole == candidates:
+            return frozenset(candidates)
+        candidates = failed_whole
+
+
+def keep_schedules(fresh: WeekPlan, old: WeekPlan, site_ids: frozenset[str]) -> WeekPlan:
+    """`fresh`, a whole week planned from scratch, in which the sites `site_ids` (`keepable`)
+    keep the schedule they had in `old`, the week's previous plan, with the units they were
+    planned in: a change that makes a site infeasible does not empty its calendar."""
     sites = {s.id: s for s in fresh.sites} | {s.id: s for s in old.sites if s.id in site_ids}
-    units = {u.unit_id: u for u in fresh.units} | {u.unit_id: u for u in old.units if set(u.site_ids) <= site_ids}
+    units = {u.unit_id: u for u in fresh.units if not set(u.site_ids) <= site_ids}
+    units |= {u.unit_id: u for u in old.units if set(u.site_ids) <= site_ids}
     placements = placements_by_site(fresh.placements) | {
         sid: ps for sid, ps in placements_by_site(old.placements).items() if sid in site_ids}
     return _assembled(fresh, sites, units, placements, fresh.items, old.items)
